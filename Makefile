@@ -1,0 +1,41 @@
+# Quick start: `make demo` then `make test`. Both create .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO_OUT := out/demo
+
+.PHONY: demo test lint install bench boundaries example clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "umkm-alloc needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/umkm-alloc assign examples/producers.csv examples/stores.csv --out-dir $(DEMO_OUT)
+	@echo "tables written to $(DEMO_OUT)/"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts examples benchmarks
+	$(BIN)/ruff format --check src tests scripts examples benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+# Maintainer targets: rebuild the committed data from ../shared (not needed by users).
+boundaries: $(STAMP)
+	$(BIN)/python scripts/build_boundaries.py
+
+example: $(STAMP)
+	$(BIN)/python examples/make_example.py
+
+clean:
+	rm -rf $(VENV) out build dist .pytest_cache .hypothesis

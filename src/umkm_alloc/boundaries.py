@@ -1,0 +1,247 @@
+"""Kecamatan polygons: loading the packaged or a user's file, and name/code lookup."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from umkm_alloc.errors import InputError, UsageError
+
+PACKAGED = {"banten": "kecamatan_boundaries.geojson"}
+#: Metric CRS for snapping distances: UTM 48S covers Banten (102-108 E).
+METRIC_CRS = {"banten": "EPSG:32748"}
+FIELDS = ("kode", "nama", "kode_kab", "kabupaten")
+CODE_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
+_PREFIX_KEC = re.compile(r"^(kecamatan|kec\.?)\s*", re.IGNORECASE)
+_PREFIX_KAB = re.compile(r"^(kabupaten|kab\.?)\s*", re.IGNORECASE)
+_PREFIX_KOTA = re.compile(r"^(kota\s+administrasi|kota|kot\.?)\s*", re.IGNORECASE)
+
+
+def packaged_path(name: str) -> Path:
+    """Return the path of a packaged boundaries file.
+
+    Installed from a wheel the files live in ``umkm_alloc/data``; in a source checkout
+    (editable install) they live in the repository's top-level ``data/``.
+    """
+    filename = PACKAGED[name]
+    inside = resources.files("umkm_alloc") / "data" / filename
+    if inside.is_file():
+        return Path(str(inside))
+    source_tree = Path(__file__).resolve().parents[2] / "data" / filename
+    if source_tree.is_file():
+        return source_tree
+    raise InputError(
+        f"packaged boundaries {filename} not found in the installation; reinstall umkm-alloc"
+    )
+
+
+def name_key(name: str) -> str:
+    """Return the matching key of a kecamatan name: no ``Kec.`` prefix, letters and digits only."""
+    text = _PREFIX_KEC.sub("", name.strip())
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def kabupaten_key(name: str) -> tuple[str, str]:
+    """Return ``(kind, key)`` of a kabupaten/kota name; kind is ``kab``, ``kota`` or ``""``."""
+    text = name.strip()
+    kind = ""
+    if _PREFIX_KAB.match(text):
+        kind, text = "kab", _PREFIX_KAB.sub("", text)
+    elif _PREFIX_KOTA.match(text):
+        kind, text = "kota", _PREFIX_KOTA.sub("", text)
+    return kind, re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome of resolving one kecamatan name or code."""
+
+    index: int | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    """Kecamatan polygons with their codes and names.
+
+    Attributes
+    ----------
+    frame
+        ``kode, nama, kode_kab, kabupaten, geometry`` in EPSG:4326, sorted by ``kode``.
+    source
+        ``banten`` or the path the polygons were read from.
+    metric_crs
+        A projected CRS in metres used for snapping distances.
+    """
+
+    frame: gpd.GeoDataFrame
+    source: str
+    metric_crs: str
+    _by_name: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for i, nama in enumerate(self.frame["nama"]):
+            self._by_name.setdefault(name_key(str(nama)), []).append(i)
+
+    @cached_property
+    def geometries(self) -> np.ndarray:
+        """Polygons (EPSG:4326) as a shapely array."""
+        return self.frame.geometry.to_numpy()
+
+    @cached_property
+    def tree(self) -> shapely.STRtree:
+        """Spatial index of the polygons in degrees."""
+        return shapely.STRtree(self.geometries)
+
+    @cached_property
+    def metric_geometries(self) -> np.ndarray:
+        """Polygons in :attr:`metric_crs`."""
+        return self.frame.geometry.to_crs(self.metric_crs).to_numpy()
+
+    @cached_property
+    def metric_tree(self) -> shapely.STRtree:
+        """Spatial index of the metric polygons."""
+        return shapely.STRtree(self.metric_geometries)
+
+    @cached_property
+    def representative_points(self) -> np.ndarray:
+        """A point inside each polygon (``point_on_surface``), EPSG:4326."""
+        return shapely.point_on_surface(self.geometries)
+
+    @cached_property
+    def _codes(self) -> dict[str, int]:
+        return {str(k): i for i, k in enumerate(self.frame["kode"])}
+
+    def label(self, index: int) -> str:
+        """Return ``Nama (Kabupaten)`` for messages."""
+        row = self.frame.iloc[index]
+        return f"{row['nama']} ({row['kabupaten']})"
+
+    def lookup(self, text: str, kabupaten: str = "") -> Lookup:
+        """Resolve a kecamatan name or code, optionally within a kabupaten/kota.
+
+        Parameters
+        ----------
+        text
+            ``Pontang``, ``Kec. Pontang``, ``KECAMATAN PONTANG`` or ``36.04.12``.
+        kabupaten
+            ``Kabupaten Serang``, ``Kab. Serang``, ``Kota Serang`` or ``Serang``; needed when
+            the name exists in several kabupaten.
+
+        Returns
+        -------
+        Lookup
+            The row index, or ``None`` with the reason (and suggestions) in ``reason``.
+        """
+        value = text.strip()
+        if CODE_RE.match(value):
+            idx = self._codes.get(value)
+            if idx is None:
+                return Lookup(
+                    None, f"kecamatan code {value} is not in the {self.source} boundaries"
+                )
+            return Lookup(idx)
+        candidates = self._by_name.get(name_key(value), [])
+        if not candidates:
+            return Lookup(None, self._unknown(value))
+        if kabupaten.strip():
+            kind, key = kabupaten_key(kabupaten)
+            kept = [i for i in candidates if self._kab_matches(i, kind, key)]
+            if not kept:
+                where = ", ".join(self.label(i) for i in candidates)
+                return Lookup(
+                    None,
+                    f"kecamatan {value!r} is not in {kabupaten.strip()!r}; it exists in {where}",
+                )
+            candidates = kept
+        if len(candidates) > 1:
+            where = ", ".join(self.label(i) for i in candidates)
+            return Lookup(
+                None,
+                f"kecamatan {value!r} exists in several places ({where}); "
+                "add a kabupaten column or give the code",
+            )
+        return Lookup(candidates[0])
+
+    def _kab_matches(self, index: int, kind: str, key: str) -> bool:
+        own_kind, own_key = kabupaten_key(str(self.frame["kabupaten"].iat[index]))
+        return own_key == key and (not kind or kind == own_kind)
+
+    def _unknown(self, value: str) -> str:
+        names = sorted({str(n) for n in self.frame["nama"]})
+        close = difflib.get_close_matches(value.strip().title(), names, n=3, cutoff=0.75)
+        hint = (
+            f"; did you mean {' or '.join(close)}?"
+            if close
+            else "; check the spelling or give the code"
+        )
+        return f"kecamatan {value!r} is not in the {self.source} boundaries{hint}"
+
+
+def load_boundaries(spec: str = "banten") -> Boundaries:
+    """Load kecamatan polygons.
+
+    Parameters
+    ----------
+    spec
+        ``banten`` for the packaged clean coverage of Banten, or the path of a polygon file
+        (GeoJSON, GeoPackage, Shapefile...) with ``kode`` and ``nama`` fields.
+
+    Returns
+    -------
+    Boundaries
+    """
+    if spec in PACKAGED:
+        path = packaged_path(spec)
+        frame = _read(path)
+        return Boundaries(frame=frame, source=spec, metric_crs=METRIC_CRS[spec])
+    if spec == "indonesia":
+        raise UsageError(
+            "--boundaries indonesia is not packaged in this release; use 'banten' or a path"
+        )
+    path = Path(spec)
+    if not path.exists():
+        raise UsageError(f"--boundaries {spec}: no such file; use 'banten' or a polygon file")
+    frame = _read(path)
+    centroid = shapely.union_all(frame.geometry.to_numpy()).centroid
+    crs = frame.geometry.estimate_utm_crs() if not frame.empty else None
+    metric = crs.to_string() if crs is not None else f"EPSG:{_utm_epsg(centroid.x, centroid.y)}"
+    return Boundaries(frame=frame, source=str(path), metric_crs=metric)
+
+
+def _utm_epsg(lon: float, lat: float) -> int:
+    zone = int((lon + 180) // 6) + 1
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+def _read(path: Path) -> gpd.GeoDataFrame:
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise InputError(f"{path}: cannot be read as a polygon file ({exc})") from exc
+    missing = [f for f in ("kode", "nama") if f not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{path}: boundaries need fields kode and nama; missing {', '.join(missing)}; "
+            f"found: {', '.join(c for c in frame.columns if c != 'geometry')}"
+        )
+    for col in ("kode_kab", "kabupaten"):
+        if col not in frame.columns:
+            frame[col] = ""
+    if frame.crs is None:
+        frame = frame.set_crs("EPSG:4326")
+    elif frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs("EPSG:4326")
+    frame = frame[[*FIELDS, "geometry"]].copy()
+    for col in FIELDS:
+        frame[col] = frame[col].astype(str).astype(object)
+    frame = frame.sort_values("kode", kind="stable").reset_index(drop=True)
+    return frame

@@ -1,0 +1,54 @@
+"""Error handling shared by the commands: library errors become exit codes and messages."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
+from umkm_alloc.errors import UmkmAllocError
+
+
+def stderr_console(*, quiet: bool = False):
+    """Return a rich console on stderr (or a silent one with ``quiet``)."""
+    from rich.console import Console
+
+    console = Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # logs of scheduled jobs: wide enough for the tables, stable from run to run
+        console = Console(stderr=True, quiet=quiet, highlight=False, width=110)
+    return console
+
+
+@contextmanager
+def handle_errors(*, verbose: bool = False) -> Iterator[None]:
+    """Turn library errors into ``error: ...`` on stderr and the documented exit code.
+
+    Anything else is a bug: exit code 1 with a request to report it (traceback with ``-v``).
+    """
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except UmkmAllocError as exc:
+        if verbose:
+            traceback.print_exc(file=sys.stderr)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted; nothing was written", err=True)
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if verbose:
+            traceback.print_exc(file=sys.stderr)
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in umkm-alloc; please report it with the command and, if you can, "
+            "the input files (run again with -v for the traceback).",
+            err=True,
+        )
+        raise typer.Exit(1) from None

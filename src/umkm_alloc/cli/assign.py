@@ -1,0 +1,82 @@
+"""``umkm-alloc assign``: parse options, call :func:`umkm_alloc.pipeline.assign`, render."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from umkm_alloc.cli import options as o
+from umkm_alloc.cli._common import handle_errors, stderr_console
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the application."""
+    app.command("assign", no_args_is_help=True)(assign_command)
+
+
+def assign_command(
+    producers: o.ProducersArg = None,
+    stores: o.StoresArg = None,
+    max_km: o.MaxKm = None,
+    circuity: o.Circuity = None,
+    snap_m: o.SnapM = None,
+    config: o.ConfigFile = None,
+    boundaries: o.BoundariesOpt = None,
+    distance: o.DistanceOpt = None,
+    output: o.Output = None,
+    out_dir: o.OutDir = None,
+    strict: o.Strict = None,
+    quiet: o.Quiet = False,
+    verbose: o.Verbose = False,
+) -> None:
+    """Allocate producers' capacity to stores' orders, exactly, within distance.
+
+    Writes the allocations CSV to stdout (or -o FILE); with --out-dir also unmet_demand.csv,
+    unused_supply.csv, rejected_rows.csv and summary.json. The summary goes to stderr.
+    """
+    with handle_errors(verbose=verbose):
+        from umkm_alloc.cli.render import render_assign, render_rejected
+        from umkm_alloc.config import resolve_assign
+        from umkm_alloc.errors import StrictError
+        from umkm_alloc.pipeline import assign
+        from umkm_alloc.report import write_result
+
+        cfg, outputs = resolve_assign(
+            {
+                "producers": str(producers) if producers else None,
+                "stores": str(stores) if stores else None,
+                "max_km": max_km,
+                "circuity": circuity,
+                "snap_m": snap_m,
+                "boundaries": boundaries,
+                "distance": distance,
+                "output": output,
+                "out_dir": str(out_dir) if out_dir else None,
+                "strict": strict,
+            },
+            config_file=config,
+        )
+        target_dir = Path(outputs["out_dir"]) if outputs.get("out_dir") else None
+        target = outputs.get("output") or ("-" if target_dir is None else None)
+        console = stderr_console(quiet=quiet)
+        result = assign(cfg)
+        if cfg.strict and len(result.rejected_rows):
+            render_rejected(console, result.rejected_rows)
+            raise StrictError(
+                f"--strict: {len(result.rejected_rows)} input row(s) rejected, nothing written; "
+                "fix them (see 'umkm-alloc validate') or run without --strict"
+            )
+        written = write_result(result, output=target, out_dir=target_dir, stdout=_write_stdout)
+        render_assign(console, result, written=written, verbose=verbose)
+
+
+def _write_stdout(data: bytes) -> None:
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is not None:
+        stream.write(data)
+        stream.flush()
+    else:  # a text-only stdout (some embedding hosts)
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()

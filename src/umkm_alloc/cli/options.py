@@ -1,0 +1,92 @@
+"""Options shared by several commands, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ProducersArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Producers table (CSV): producer_id, capacity, lat+lon or kecamatan, product...",
+        show_default=False,
+    ),
+]
+StoresArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Stores table (CSV): store_id, demand, lat+lon or kecamatan, product...",
+        show_default=False,
+    ),
+]
+MaxKm = Annotated[
+    float | None,
+    typer.Option(
+        "--max-km",
+        help="Largest road distance in km between producer and store [20].",
+        show_default=False,
+    ),
+]
+Circuity = Annotated[
+    float | None,
+    typer.Option(
+        "--circuity", help="Road distance / straight-line distance [1.4].", show_default=False
+    ),
+]
+SnapM = Annotated[
+    float | None,
+    typer.Option(
+        "--snap-m",
+        help="Snap points this close (m) to the nearest kecamatan when outside all [1000].",
+        show_default=False,
+    ),
+]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML file with an [assign] table (options of this command).",
+        show_default=False,
+    ),
+]
+BoundariesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--boundaries",
+        help="'banten' (packaged) or a polygon file with kode, nama [banten].",
+        show_default=False,
+    ),
+]
+DistanceOpt = Annotated[
+    str | None,
+    typer.Option("--distance", help="Distance backend [geodesic].", show_default=False),
+]
+Output = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Allocations CSV: a path, or '-' for stdout (default unless --out-dir is given).",
+        show_default=False,
+    ),
+]
+OutDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--out-dir", help="Write every table and summary.json to this folder.", show_default=False
+    ),
+]
+Strict = Annotated[
+    bool | None,
+    typer.Option(
+        "--strict",
+        help="Exit 4 (and write nothing) when any input row is rejected.",
+        show_default=False,
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr; errors only.")]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Stage timings; tracebacks on errors.")
+]

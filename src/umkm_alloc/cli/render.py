@@ -1,0 +1,132 @@
+"""Rich rendering of results on stderr (the only module that knows about rich tables)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from umkm_alloc.pipeline import Result
+from umkm_alloc.summary import summarize
+
+REASON_LABELS = {
+    "no_producer": "no producer offers the product",
+    "beyond_distance": "beyond the distance limit",
+    "capacity_used": "producers in reach are at capacity",
+    "no_store": "no store orders the product",
+    "demand_met": "stores in reach are fully supplied",
+}
+_SHOW_REJECTED = 10
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+def _n(value: int | float) -> str:
+    return f"{value:,.0f}"
+
+
+def render_assign(
+    console: Console, result: Result, *, written: list[str], verbose: bool = False
+) -> None:
+    """Print the run summary: totals, per-kecamatan table, reasons, rejected rows, files."""
+    s = summarize(result)
+    u = s["units"]
+    cfg = result.config
+    console.print(
+        f"[bold]umkm-alloc assign[/bold]  max {cfg.max_km:g} km road "
+        f"(geodesic x {cfg.circuity:g}), boundaries {result.boundaries}"
+    )
+    for kind, info in s["files"].items():
+        console.print(
+            f"  {kind:<9} {info['path']}: {info['rows_read']} rows read, "
+            f"{info['rows_accepted']} accepted, {info['rows_rejected']} rejected"
+        )
+    totals = Table(show_header=False, box=None, pad_edge=False)
+    totals.add_column(style="bold")
+    totals.add_column(justify="right")
+    totals.add_column()
+    totals.add_row("ordered", _n(u["demand"]), "units demanded by stores")
+    totals.add_row("supply", _n(u["supply"]), "units of producer capacity")
+    totals.add_row("allocated", _n(u["allocated"]), f"fill rate {_pct(s['fill_rate'])}")
+    totals.add_row("unmet", _n(u["unmet"]), f"{s['counts']['unmet_rows']} store rows")
+    totals.add_row("unused", _n(u["unused"]), f"{s['counts']['unused_rows']} producer rows")
+    mean = s["mean_km_per_unit"]
+    totals.add_row(
+        "unit-km",
+        _n(s["unit_km"]),
+        f"mean {mean:.2f} km per unit" if mean is not None else "",
+    )
+    totals.add_row(
+        "pairs",
+        _n(s["counts"]["candidate_pairs"]),
+        f"eligible, {s['counts']['allocations']} used",
+    )
+    console.print(totals)
+    console.print(_kecamatan_table(s["by_kecamatan"]))
+    _reasons(console, "Unmet demand by reason", s["unmet_by_reason"])
+    _reasons(console, "Unused supply by reason", s["unused_by_reason"])
+    if len(result.rejected_rows):
+        render_rejected(console, result.rejected_rows)
+    if verbose:
+        times = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
+        console.print(f"[dim]timings: {times}[/dim]")
+    console.print("written: " + ", ".join(written))
+
+
+def _short_kab(name: str) -> str:
+    return name.replace("Kabupaten ", "Kab. ")
+
+
+def _kecamatan_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="By kecamatan", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("kecamatan", no_wrap=True)
+    table.add_column("kab/kota", no_wrap=True)
+    for name in ("producers", "supply", "sent", "stores", "demand", "received", "fill"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            r["kecamatan"],
+            _short_kab(r["kabupaten"]),
+            _n(r["producers"]),
+            _n(r["supply"]),
+            _n(r["supplied"]),
+            _n(r["stores"]),
+            _n(r["demand"]),
+            _n(r["received"]),
+            _pct(r["fill_rate"]),
+        )
+    return table
+
+
+def _reasons(console: Console, title: str, counts: dict[str, dict[str, int]]) -> None:
+    if not counts:
+        return
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("reason")
+    table.add_column("rows", justify="right")
+    table.add_column("units", justify="right")
+    for kind, c in sorted(counts.items(), key=lambda kv: -kv[1]["units"]):
+        table.add_row(REASON_LABELS.get(kind, kind), _n(c["rows"]), _n(c["units"]))
+    console.print(table)
+
+
+def render_rejected(console: Console, rejected: pd.DataFrame) -> None:
+    """Print the first rejected rows with their reasons."""
+    table = Table(
+        title=f"Rejected rows ({len(rejected)})", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    for col in ("file", "line", "id", "reason"):
+        table.add_column(col, overflow="fold")
+    for row in rejected.head(_SHOW_REJECTED).itertuples(index=False):
+        table.add_row(str(row.file), str(row.line), str(row.id), str(row.reason))
+    console.print(table)
+    if len(rejected) > _SHOW_REJECTED:
+        console.print(
+            f"... and {len(rejected) - _SHOW_REJECTED} more (all in rejected_rows.csv "
+            "with --out-dir)"
+        )

@@ -1,0 +1,409 @@
+"""``assign(config) -> Result``: read, validate, geocode, candidates, solve, tabulate."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from umkm_alloc.boundaries import load_boundaries
+from umkm_alloc.config import AssignConfig
+from umkm_alloc.distance import GeodesicBackend, Pairs
+from umkm_alloc.errors import InputError
+from umkm_alloc.geocode import Geocoded, geocode_rows
+from umkm_alloc.solve import solve_allocation
+from umkm_alloc.tables import read_table
+from umkm_alloc.validate import REJECTED_COLUMNS, Validated, validate_table
+
+ALLOCATION_COLUMNS = [
+    "producer_id",
+    "producer_name",
+    "store_id",
+    "store_name",
+    "product",
+    "quantity",
+    "distance_km",
+    "producer_kecamatan",
+    "store_kecamatan",
+]
+UNMET_COLUMNS = ["store_id", "store_name", "product", "demand", "allocated", "unmet", "reason"]
+UNUSED_COLUMNS = [
+    "producer_id",
+    "producer_name",
+    "product",
+    "capacity",
+    "allocated",
+    "unused",
+    "reason",
+]
+STAGES = ("read", "validate", "geocode", "candidates", "solve", "tabulate")
+_LIST_IDS = 3
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    """Rows of one input file: read = accepted + rejected."""
+
+    path: str
+    read: int
+    accepted: int
+    rejected: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything an ``assign`` run produced, as plain tables.
+
+    Attributes
+    ----------
+    config
+        The run configuration.
+    producers, stores
+        Accepted, geocoded rows (sorted by id, product) with ``allocated``.
+    allocations, unmet_demand, unused_supply, rejected_rows
+        The output tables of DESIGN.md, sorted.
+    files
+        Row counts per input file.
+    candidates
+        Number of eligible (producer row, store row) pairs.
+    cost_scale
+        Integer cost units per km used by the solver.
+    distance
+        Parameters of the distance backend.
+    timings
+        Wall seconds per stage (not part of any output file).
+    """
+
+    config: AssignConfig
+    producers: pd.DataFrame
+    stores: pd.DataFrame
+    allocations: pd.DataFrame
+    unmet_demand: pd.DataFrame
+    unused_supply: pd.DataFrame
+    rejected_rows: pd.DataFrame
+    files: tuple[FileCounts, FileCounts]
+    candidates: int
+    cost_scale: int
+    distance: dict[str, Any]
+    boundaries: str
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+Progress = Callable[[str], None]
+
+
+def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
+    """Run one allocation job end to end.
+
+    Parameters
+    ----------
+    config
+        The resolved run configuration.
+    progress
+        Called with the name of each stage as it starts (for progress display).
+
+    Returns
+    -------
+    Result
+    """
+    timings: dict[str, float] = {}
+    note = progress or (lambda _stage: None)
+
+    with _timed("read", timings, note):
+        raw_p = read_table(config.producers, "producers")
+        raw_s = read_table(config.stores, "stores")
+    with _timed("validate", timings, note):
+        val_p, val_s = validate_table(raw_p), validate_table(raw_s)
+        _check_product_columns(val_p, val_s)
+    with _timed("geocode", timings, note):
+        boundaries = load_boundaries(config.boundaries)
+        geo_p = geocode_rows(val_p, boundaries, snap_m=config.snap_m)
+        geo_s = geocode_rows(val_s, boundaries, snap_m=config.snap_m)
+        producers, stores = _prepare(geo_p.accepted), _prepare(geo_s.accepted)
+        _name_products(producers, stores)
+    backend = GeodesicBackend(circuity=config.circuity)
+    with _timed("candidates", timings, note):
+        arcs = _candidates(producers, stores, backend, max_km=config.max_km)
+    with _timed("solve", timings, note):
+        solution = solve_allocation(
+            producers["qty"].to_numpy(),
+            stores["qty"].to_numpy(),
+            arcs["p"].to_numpy(),
+            arcs["s"].to_numpy(),
+            arcs["km"].to_numpy(),
+        )
+        arcs["flow"] = solution.flow
+    with _timed("tabulate", timings, note):
+        producers["allocated"] = _sum_by(arcs, "p", len(producers))
+        stores["allocated"] = _sum_by(arcs, "s", len(stores))
+        allocations = _allocations(arcs, producers, stores)
+        unmet = _unmet(producers, stores, arcs, backend, config.max_km)
+        unused = _unused(producers, stores, arcs, backend, config.max_km)
+        rejected = _rejected(val_p, val_s, geo_p, geo_s)
+        files = (
+            _counts(val_p, len(producers), rejected),
+            _counts(val_s, len(stores), rejected),
+        )
+    return Result(
+        config=config,
+        producers=producers,
+        stores=stores,
+        allocations=allocations,
+        unmet_demand=unmet,
+        unused_supply=unused,
+        rejected_rows=rejected,
+        files=files,
+        candidates=len(arcs),
+        cost_scale=solution.cost_scale,
+        distance=backend.params(),
+        boundaries=boundaries.source,
+        timings=timings,
+    )
+
+
+@contextmanager
+def _timed(stage: str, timings: dict[str, float], note: Progress) -> Iterator[None]:
+    note(stage)
+    start = time.perf_counter()
+    yield
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _check_product_columns(val_p: Validated, val_s: Validated) -> None:
+    has_p = "product" in val_p.table.frame.attrs.get("present", ())
+    has_s = "product" in val_s.table.frame.attrs.get("present", ())
+    if has_p != has_s:
+        with_it, without = (val_p, val_s) if has_p else (val_s, val_p)
+        raise InputError(
+            f"{with_it.table.path} has a product column but {without.table.path} has none; "
+            "add a product column to both files, or remove it from both so that everything "
+            "matches everything"
+        )
+
+
+def _prepare(rows: pd.DataFrame) -> pd.DataFrame:
+    """Sort rows by (id, product) so that arc order, and hence ties, are canonical."""
+    out = rows.sort_values(["id", "product_key"], kind="stable").reset_index(drop=True)
+    return out
+
+
+def _name_products(producers: pd.DataFrame, stores: pd.DataFrame) -> None:
+    """One display spelling per product key: the first in sort order of all spellings."""
+    spellings = pd.concat(
+        [producers[["product_key", "product"]], stores[["product_key", "product"]]]
+    )
+    names = spellings.sort_values(["product_key", "product"]).drop_duplicates("product_key")
+    mapping = dict(zip(names["product_key"], names["product"], strict=True))
+    producers["product"] = producers["product_key"].map(mapping).astype(object)
+    stores["product"] = stores["product_key"].map(mapping).astype(object)
+
+
+def _sites(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the unique points of the rows: (site index per row, site lon, site lat)."""
+    if rows.empty:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    coords = rows[["lon", "lat"]].to_numpy(dtype=float)
+    uniq, inverse = np.unique(coords, axis=0, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64), uniq[:, 0], uniq[:, 1]
+
+
+def _candidates(
+    producers: pd.DataFrame, stores: pd.DataFrame, backend: GeodesicBackend, *, max_km: float
+) -> pd.DataFrame:
+    """Eligible (producer row, store row) pairs: same product, within ``max_km`` by road."""
+    columns = {"p": np.int64, "s": np.int64, "km": float}
+    p_rows = producers[producers["qty"] > 0]
+    s_rows = stores[stores["qty"] > 0]
+    p_rows = p_rows[p_rows["product_key"].isin(set(s_rows["product_key"]))]
+    s_rows = s_rows[s_rows["product_key"].isin(set(p_rows["product_key"]))]
+    if p_rows.empty or s_rows.empty:
+        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()})
+    p_site, p_lon, p_lat = _sites(p_rows)
+    s_site, s_lon, s_lat = _sites(s_rows)
+    pairs: Pairs = backend.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=max_km)
+    site_pairs = pd.DataFrame({"ps": pairs.left, "ss": pairs.right, "km": pairs.km})
+    left = pd.DataFrame(
+        {"p": p_rows.index.to_numpy(), "ps": p_site, "key": p_rows["product_key"].to_numpy()}
+    )
+    right = pd.DataFrame(
+        {"s": s_rows.index.to_numpy(), "ss": s_site, "key": s_rows["product_key"].to_numpy()}
+    )
+    arcs = site_pairs.merge(left, on="ps").merge(right, on=["ss", "key"])
+    arcs = arcs.sort_values(["p", "s"], kind="stable").reset_index(drop=True)
+    return arcs[["p", "s", "km"]].astype(columns)
+
+
+def _sum_by(arcs: pd.DataFrame, col: str, n: int) -> np.ndarray:
+    return np.bincount(arcs[col].to_numpy(), weights=arcs["flow"].to_numpy(), minlength=n).astype(
+        np.int64
+    )
+
+
+def _allocations(arcs: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFrame) -> pd.DataFrame:
+    used = arcs[arcs["flow"] > 0]
+    p = producers.iloc[used["p"].to_numpy()].reset_index(drop=True)
+    s = stores.iloc[used["s"].to_numpy()].reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "producer_id": p["id"],
+            "producer_name": p["name"],
+            "store_id": s["id"],
+            "store_name": s["name"],
+            "product": p["product"],
+            "quantity": used["flow"].to_numpy().astype(np.int64),
+            "distance_km": np.round(used["km"].to_numpy(), 3),
+            "producer_kecamatan": p["kecamatan_name"],
+            "store_kecamatan": s["kecamatan_name"],
+        },
+        columns=ALLOCATION_COLUMNS,
+    )
+    return table.sort_values(["producer_id", "store_id", "product"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def _id_list(ids: list[str]) -> str:
+    shown = ", ".join(ids[:_LIST_IDS])
+    return shown + (f" and {len(ids) - _LIST_IDS} more" if len(ids) > _LIST_IDS else "")
+
+
+def _nearest(
+    rows: pd.DataFrame, others: pd.DataFrame, backend: GeodesicBackend
+) -> dict[int, tuple[str, float]]:
+    """For each row, the nearest row of ``others`` with the same product: (id, road km)."""
+    out: dict[int, tuple[str, float]] = {}
+    for key, group in rows.groupby("product_key", sort=True):
+        cands = others[others["product_key"] == key]
+        if cands.empty:
+            continue
+        tree = shapely.STRtree(shapely.points(cands["lon"].to_numpy(), cands["lat"].to_numpy()))
+        got = tree.nearest(shapely.points(group["lon"].to_numpy(), group["lat"].to_numpy()))
+        near = cands.iloc[got]
+        km = backend.distance_km(
+            group["lon"].to_numpy(),
+            group["lat"].to_numpy(),
+            near["lon"].to_numpy(),
+            near["lat"].to_numpy(),
+        )
+        for idx, other_id, d in zip(group.index, near["id"], km, strict=True):
+            out[int(idx)] = (str(other_id), float(d))
+    return out
+
+
+def _unmet(
+    producers: pd.DataFrame,
+    stores: pd.DataFrame,
+    arcs: pd.DataFrame,
+    backend: GeodesicBackend,
+    max_km: float,
+) -> pd.DataFrame:
+    short = stores[stores["qty"] > stores["allocated"]]
+    offered = producers[producers["qty"] > 0]
+    offered_keys = set(offered["product_key"])
+    eligible = arcs.groupby("s")["p"].apply(list).to_dict() if len(arcs) else {}
+    nearest = _nearest(short[~short.index.isin(list(eligible))], offered, backend)
+    reasons, kinds = [], []
+    for idx, row in short.iterrows():
+        label = row["product"] or "any product"
+        if row["product_key"] not in offered_keys:
+            kinds.append("no_producer")
+            reasons.append(f"no producer offers {label}")
+        elif idx not in eligible:
+            kinds.append("beyond_distance")
+            pid, km = nearest[int(idx)]
+            reasons.append(
+                f"nearest producer of {label} ({pid}) is {km:.1f} km away, "
+                f"beyond the {max_km:g} km limit"
+            )
+        else:
+            kinds.append("capacity_used")
+            ids = sorted({str(producers["id"].iat[p]) for p in eligible[idx]})
+            reasons.append(
+                f"capacity of the {len(ids)} producer(s) in reach ({_id_list(ids)}) "
+                "is used by other stores"
+            )
+    table = pd.DataFrame(
+        {
+            "store_id": short["id"],
+            "store_name": short["name"],
+            "product": short["product"],
+            "demand": short["qty"].astype(np.int64),
+            "allocated": short["allocated"].astype(np.int64),
+            "unmet": (short["qty"] - short["allocated"]).astype(np.int64),
+            "reason": reasons,
+            "kind": kinds,
+        },
+        columns=[*UNMET_COLUMNS, "kind"],
+    )
+    return table.sort_values(["store_id", "product"], kind="stable").reset_index(drop=True)
+
+
+def _unused(
+    producers: pd.DataFrame,
+    stores: pd.DataFrame,
+    arcs: pd.DataFrame,
+    backend: GeodesicBackend,
+    max_km: float,
+) -> pd.DataFrame:
+    spare = producers[producers["qty"] > producers["allocated"]]
+    ordering = stores[stores["qty"] > 0]
+    ordered_keys = set(ordering["product_key"])
+    eligible = arcs.groupby("p")["s"].apply(list).to_dict() if len(arcs) else {}
+    nearest = _nearest(spare[~spare.index.isin(list(eligible))], ordering, backend)
+    reasons, kinds = [], []
+    for idx, row in spare.iterrows():
+        label = row["product"] or "any product"
+        if row["product_key"] not in ordered_keys:
+            kinds.append("no_store")
+            reasons.append(f"no store orders {label}")
+        elif idx not in eligible:
+            kinds.append("beyond_distance")
+            sid, km = nearest[int(idx)]
+            reasons.append(
+                f"nearest store ordering {label} ({sid}) is {km:.1f} km away, "
+                f"beyond the {max_km:g} km limit"
+            )
+        else:
+            kinds.append("demand_met")
+            ids = sorted({str(stores["id"].iat[s]) for s in eligible[idx]})
+            reasons.append(f"the {len(ids)} store(s) in reach ({_id_list(ids)}) are fully supplied")
+    table = pd.DataFrame(
+        {
+            "producer_id": spare["id"],
+            "producer_name": spare["name"],
+            "product": spare["product"],
+            "capacity": spare["qty"].astype(np.int64),
+            "allocated": spare["allocated"].astype(np.int64),
+            "unused": (spare["qty"] - spare["allocated"]).astype(np.int64),
+            "reason": reasons,
+            "kind": kinds,
+        },
+        columns=[*UNUSED_COLUMNS, "kind"],
+    )
+    return table.sort_values(["producer_id", "product"], kind="stable").reset_index(drop=True)
+
+
+def _rejected(val_p: Validated, val_s: Validated, geo_p: Geocoded, geo_s: Geocoded) -> pd.DataFrame:
+    parts = [val_p.rejected, geo_p.rejected, val_s.rejected, geo_s.rejected]
+    table = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    if table.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS}).astype(
+            {"line": np.int64}
+        )
+    order = {str(val_p.table.path): 0, str(val_s.table.path): 1}
+    table["_f"] = table["file"].map(order)
+    table = table.sort_values(["_f", "line"], kind="stable").drop(columns="_f")
+    table["line"] = table["line"].astype(np.int64)
+    return table.reset_index(drop=True)[REJECTED_COLUMNS]
+
+
+def _counts(val: Validated, accepted: int, rejected: pd.DataFrame) -> FileCounts:
+    path = str(val.table.path)
+    n_rej = int((rejected["file"] == path).sum()) if len(rejected) else 0
+    return FileCounts(path=path, read=accepted + n_rej, accepted=accepted, rejected=n_rej)

@@ -1,0 +1,351 @@
+"""Reading the input tables and writing the output tables.
+
+Reading turns a CSV file in any of the common spreadsheet dialects into a frame of text
+cells under canonical column names, with the file line of every row kept in ``_line``.
+Writing is atomic and neutralises cells a spreadsheet would run as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from umkm_alloc.errors import InputError, UsageError
+
+LINE = "_line"
+
+#: Canonical column -> accepted header names (after trimming and case-folding).
+COMMON_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("name", "nama", "nama_usaha", "nama_toko"),
+    "lat": ("lat", "latitude", "lintang", "y"),
+    "lon": ("lon", "lng", "long", "longitude", "bujur", "x"),
+    "kecamatan": ("kecamatan", "kec", "district"),
+    "kabupaten": ("kabupaten", "kab", "kota", "regency"),
+    "product": ("product", "produk", "item"),
+    "category": ("category", "kategori"),
+}
+ID_ALIASES = ("id", "kode", "id_umkm", "id_toko")
+
+KIND_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "producers": {
+        "producer_id": ("producer_id", *ID_ALIASES),
+        **COMMON_ALIASES,
+        "capacity": ("capacity", "kapasitas", "supply", "stok"),
+    },
+    "stores": {
+        "store_id": ("store_id", *ID_ALIASES),
+        **COMMON_ALIASES,
+        "demand": ("demand", "permintaan", "pesanan", "order"),
+        "chain": ("chain", "jaringan", "brand"),
+    },
+}
+ID_COLUMN = {"producers": "producer_id", "stores": "store_id"}
+QTY_COLUMN = {"producers": "capacity", "stores": "demand"}
+
+DELIMITERS = (",", ";", "\t", "|")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table as read: text cells under canonical names, before any check.
+
+    Attributes
+    ----------
+    path
+        The file it came from.
+    kind
+        ``producers`` or ``stores``.
+    frame
+        One row per data row; canonical columns hold ``str`` (``""`` when empty); ``_line``
+        holds the file line on which the row starts (the header is line 1).
+    delimiter, encoding
+        The detected dialect; with ``;`` numbers may use a decimal comma.
+    ignored_columns
+        Header names that matched no known column.
+    bad_rows
+        ``(line, reason)`` for rows that could not be split into the header's columns.
+    """
+
+    path: Path
+    kind: str
+    frame: pd.DataFrame
+    delimiter: str
+    encoding: str
+    ignored_columns: tuple[str, ...]
+    bad_rows: tuple[tuple[int, str], ...]
+
+    @property
+    def decimal_comma(self) -> bool:
+        """Whether numbers may be written with a decimal comma (``;``-separated files)."""
+        return self.delimiter == ";"
+
+
+def normalise_header(name: str) -> str:
+    """Return the matching key of a header cell: trimmed, case-folded, ``_`` for spaces."""
+    return re.sub(r"[\s\-]+", "_", name.strip().casefold())
+
+
+def read_table(path: Path, kind: str) -> RawTable:
+    """Read a producers or stores table.
+
+    Parameters
+    ----------
+    path
+        A CSV file (``,`` ``;`` tab or ``|``; UTF-8 with or without BOM, or Windows-1252).
+    kind
+        ``producers`` or ``stores``: selects the required columns and their aliases.
+
+    Returns
+    -------
+    RawTable
+        Text cells under canonical column names, with line numbers.
+
+    Raises
+    ------
+    UsageError
+        The file does not exist.
+    InputError
+        The file is unreadable, empty, or lacks a required column.
+    """
+    text, encoding = _decode(_read_bytes(path, kind), path)
+    delimiter = _sniff_delimiter(text)
+    header, rows, bad = _split_rows(text, delimiter, path)
+    mapping, ignored = _map_columns(header, kind, path)
+    frame = _to_frame(header, rows, mapping, kind)
+    return RawTable(
+        path=path,
+        kind=kind,
+        frame=frame,
+        delimiter=delimiter,
+        encoding=encoding,
+        ignored_columns=tuple(ignored),
+        bad_rows=tuple(bad),
+    )
+
+
+def _read_bytes(path: Path, kind: str) -> bytes:
+    if not path.exists():
+        raise UsageError(f"{path}: no such {kind} file; check the path")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder, not a {kind} table; give a CSV file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str]:
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError(
+            f"{path}: looks like an Excel or zip file; .xlsx input is not supported in this "
+            "release, save the sheet as CSV (comma or semicolon separated)"
+        )
+    if b"\x00" in data[:4096]:
+        raise InputError(f"{path}: is a binary file, not a CSV table; export the sheet as CSV")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: byte {exc.start} is neither UTF-8 nor Windows-1252 text; save the file as "
+            "CSV UTF-8"
+        ) from exc
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Pick the delimiter that splits the header line into the most fields (quotes honoured)."""
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    best, best_n = ",", 1
+    for delim in DELIMITERS:
+        n = len(next(csv.reader([first], delimiter=delim), []))
+        if n > best_n:
+            best, best_n = delim, n
+    return best
+
+
+def _split_rows(
+    text: str, delimiter: str, path: Path
+) -> tuple[list[str], list[tuple[int, list[str]]], list[tuple[int, str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    bad: list[tuple[int, str]] = []
+    prev_end = 0
+    try:
+        for record in reader:
+            start, prev_end = prev_end + 1, reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = record
+                continue
+            rows.append((start, record))
+    except csv.Error as exc:
+        raise InputError(
+            f"{path}, line {reader.line_num}: {exc}; check for an unclosed quote"
+        ) from exc
+    if header is None:
+        raise InputError(f"{path}: is empty; it needs a header row and at least one data row")
+    width = len(header)
+    while width and not header[width - 1].strip():
+        width -= 1
+    kept: list[tuple[int, list[str]]] = []
+    for line, record in rows:
+        extra = [c for c in record[width:] if c.strip()]
+        if extra:
+            bad.append(
+                (
+                    line,
+                    f"has {len(record)} fields but the header has {width}; "
+                    "quote cells that contain the delimiter",
+                )
+            )
+            continue
+        kept.append((line, record[:width] + [""] * (width - len(record))))
+    if not kept and not bad:
+        raise InputError(f"{path}: has a header but no data rows; add at least one row")
+    return header[:width], kept, bad
+
+
+def _map_columns(header: list[str], kind: str, path: Path) -> tuple[dict[str, int], list[str]]:
+    spec = KIND_COLUMNS[kind]
+    lookup = {alias: canon for canon, aliases in spec.items() for alias in aliases}
+    mapping: dict[str, int] = {}
+    ignored: list[str] = []
+    for pos, raw in enumerate(header):
+        canon = lookup.get(normalise_header(raw))
+        if canon is None:
+            if raw.strip():
+                ignored.append(raw.strip())
+            continue
+        if canon in mapping:
+            first = header[mapping[canon]].strip()
+            raise InputError(
+                f"{path}: columns {first!r} and {raw.strip()!r} both mean {canon}; "
+                "rename or delete one of them"
+            )
+        mapping[canon] = pos
+    found = ", ".join(h.strip() for h in header if h.strip()) or "(none)"
+    required = [ID_COLUMN[kind], QTY_COLUMN[kind]]
+    missing = [c for c in required if c not in mapping]
+    if missing:
+        col = missing[0]
+        raise InputError(
+            f"{path}: required column {col} is missing (accepted names: "
+            f"{', '.join(spec[col])}); found: {found}"
+        )
+    has_coords = "lat" in mapping and "lon" in mapping
+    if not has_coords and "kecamatan" not in mapping:
+        if ("lat" in mapping) != ("lon" in mapping):
+            have, lack = ("lat", "lon") if "lat" in mapping else ("lon", "lat")
+            raise InputError(
+                f"{path}: has a {have} column but no {lack} column (accepted names: "
+                f"{', '.join(spec[lack])}); found: {found}"
+            )
+        raise InputError(
+            f"{path}: needs lat and lon columns, or a kecamatan column (accepted names: "
+            f"{', '.join(spec['lat'])} / {', '.join(spec['lon'])} / "
+            f"{', '.join(spec['kecamatan'])}); found: {found}"
+        )
+    return mapping, ignored
+
+
+def _to_frame(
+    header: list[str], rows: list[tuple[int, list[str]]], mapping: dict[str, int], kind: str
+) -> pd.DataFrame:
+    data: dict[str, list[object]] = {LINE: [line for line, _ in rows]}
+    for canon in KIND_COLUMNS[kind]:
+        pos = mapping.get(canon)
+        data[canon] = [rec[pos].strip() for _, rec in rows] if pos is not None else [""] * len(rows)
+    frame = pd.DataFrame(data)
+    frame[LINE] = frame[LINE].astype("int64")
+    for canon in KIND_COLUMNS[kind]:
+        frame[canon] = frame[canon].astype(object)
+    frame.attrs["present"] = tuple(c for c in KIND_COLUMNS[kind] if c in mapping)
+    return frame
+
+
+# ---------------------------------------------------------------- writing
+
+
+def guard_formula(value: str) -> str:
+    """Prefix a quote to text a spreadsheet would run as a formula (= + - @ tab CR)."""
+    if value and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv_bytes(frame: pd.DataFrame, *, float_digits: Mapping[str, int] | None = None) -> bytes:
+    """Render a frame as UTF-8 CSV bytes (LF line ends), text cells formula-guarded.
+
+    Parameters
+    ----------
+    frame
+        The table; object/string columns are treated as text.
+    float_digits
+        Fixed decimals per float column (e.g. ``{"distance_km": 3}``) for stable output.
+    """
+    out = frame.copy()
+    digits = dict(float_digits or {})
+    for col in out.columns:
+        series = out[col]
+        if col in digits:
+            fmt = f"{{:.{digits[col]}f}}"
+            out[col] = [fmt.format(v) if pd.notna(v) else "" for v in series]
+        elif pd.api.types.is_bool_dtype(series):
+            out[col] = series.map({True: "true", False: "false"})
+        elif pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series):
+            continue
+        else:
+            out[col] = [guard_formula("" if pd.isna(v) else str(v)) for v in series]
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
+
+
+def write_atomic(files: Mapping[Path, bytes]) -> None:
+    """Write several files so that either all appear complete or none is touched.
+
+    Every file is first written and flushed to a temporary sibling; only when all are
+    written are they moved into place with :func:`os.replace`.
+    """
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for target, payload in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            temps.append((Path(tmp), target))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for tmp, target in temps:
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+def ensure_writable_dir(path: Path) -> None:
+    """Fail early (usage error) when an output folder cannot be created or written."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out-dir {path}: exists and is not a folder; choose another path")
+
+
+def rows_to_frame(rows: Iterable[Mapping[str, object]], columns: list[str]) -> pd.DataFrame:
+    """Build a frame with exactly ``columns`` (also when ``rows`` is empty)."""
+    frame = pd.DataFrame(list(rows), columns=columns)
+    return frame

@@ -1,0 +1,233 @@
+"""Row checks: a raw table in, accepted rows and rejected rows (with reasons) out.
+
+Every problem of a row is collected; a row with several problems is rejected once, with
+all of its reasons joined by ``"; "``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from umkm_alloc.tables import ID_COLUMN, LINE, QTY_COLUMN, RawTable
+
+REJECTED_COLUMNS = ["file", "line", "id", "reason"]
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The outcome of checking one table.
+
+    Attributes
+    ----------
+    table
+        The raw table that was checked.
+    accepted
+        Rows that passed: ``id``, ``name``, ``lat``, ``lon`` (float, NaN when absent),
+        ``kecamatan``, ``kabupaten``, ``product``, ``product_key``, ``category``, ``qty``
+        (int64), ``chain`` and ``_line``.
+    rejected
+        ``file, line, id, reason`` for every row that failed.
+    """
+
+    table: RawTable
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame
+
+    @property
+    def rows_read(self) -> int:
+        """Data rows found in the file (accepted + rejected)."""
+        return len(self.accepted) + len(self.rejected)
+
+
+def validate_table(table: RawTable) -> Validated:
+    """Check every row of a producers or stores table.
+
+    Parameters
+    ----------
+    table
+        As returned by :func:`umkm_alloc.tables.read_table`.
+
+    Returns
+    -------
+    Validated
+        Accepted rows, typed, and rejected rows with every reason.
+    """
+    frame = table.frame
+    kind = table.kind
+    reasons: list[list[str]] = [[] for _ in range(len(frame))]
+    ids = frame[ID_COLUMN[kind]].astype(str)
+    _check_ids(ids, ID_COLUMN[kind], reasons)
+    qty = _check_quantity(frame[QTY_COLUMN[kind]], QTY_COLUMN[kind], table.decimal_comma, reasons)
+    lat, lon = _check_coordinates(frame, table.decimal_comma, reasons)
+    product_key = _check_products(frame, reasons)
+    _check_repeats(ids, product_key, frame[LINE], ID_COLUMN[kind], reasons)
+
+    ok = np.array([not r for r in reasons], dtype=bool)
+    accepted = pd.DataFrame(
+        {
+            "id": ids,
+            "name": frame["name"].astype(str),
+            "lat": lat,
+            "lon": lon,
+            "kecamatan": frame["kecamatan"].astype(str),
+            "kabupaten": frame["kabupaten"].astype(str),
+            "product": frame["product"].map(_collapse_spaces),
+            "product_key": product_key,
+            "category": frame["category"].astype(str).str.casefold(),
+            "qty": qty,
+            "chain": frame["chain"].astype(str) if "chain" in frame else "",
+            LINE: frame[LINE],
+        }
+    )[ok].reset_index(drop=True)
+    for col in ("id", "name", "kecamatan", "kabupaten", "product", "product_key", "category"):
+        accepted[col] = accepted[col].astype(object)
+    accepted["chain"] = accepted["chain"].astype(object)
+    accepted["qty"] = accepted["qty"].astype("int64")
+
+    bad = ~ok
+    rejected_parts = [
+        pd.DataFrame(
+            {
+                "file": str(table.path),
+                "line": frame[LINE][bad].to_numpy(),
+                "id": ids[bad].to_numpy(),
+                "reason": ["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b],
+            }
+        )
+    ]
+    if table.bad_rows:
+        rejected_parts.append(
+            pd.DataFrame(
+                {
+                    "file": str(table.path),
+                    "line": [ln for ln, _ in table.bad_rows],
+                    "id": "",
+                    "reason": [why for _, why in table.bad_rows],
+                }
+            )
+        )
+    rejected = pd.concat(rejected_parts, ignore_index=True)
+    rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
+    rejected["line"] = rejected["line"].astype("int64")
+    return Validated(table=table, accepted=accepted, rejected=rejected[REJECTED_COLUMNS])
+
+
+def _add(reasons: list[list[str]], mask: np.ndarray, make: object) -> None:
+    for i in np.flatnonzero(mask):
+        reasons[i].append(make(i) if callable(make) else str(make))
+
+
+def _collapse_spaces(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def _check_ids(ids: pd.Series, column: str, reasons: list[list[str]]) -> None:
+    _add(reasons, (ids == "").to_numpy(), f"{column} is empty; give every row an identifier")
+
+
+def _to_number(cells: pd.Series, *, decimal_comma: bool, thousands: bool) -> pd.Series:
+    text = cells.astype(str).str.strip().str.replace(" ", "", regex=False)
+    if decimal_comma:
+        if thousands:
+            grouped = text.str.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+(,\d*)?")
+            text = text.where(~grouped, text.str.replace(".", "", regex=False))
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _check_quantity(
+    cells: pd.Series, column: str, decimal_comma: bool, reasons: list[list[str]]
+) -> pd.Series:
+    values = _to_number(cells, decimal_comma=decimal_comma, thousands=True)
+    empty = (cells == "").to_numpy()
+    nan = values.isna().to_numpy() & ~empty
+    finite = np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+    neg = finite & (values.to_numpy(dtype=float, na_value=np.nan) < 0)
+    frac = finite & ~neg & (np.mod(values.to_numpy(dtype=float, na_value=0.0), 1) != 0)
+    huge = finite & (np.abs(values.to_numpy(dtype=float, na_value=0.0)) >= 2**53)
+    _add(reasons, empty, f"{column} is empty; give a whole number of units >= 0")
+    _add(
+        reasons,
+        nan | (~finite & ~empty & ~nan),
+        lambda i: f"{column} {cells.iat[i]!r} is not a number; give a whole number of units >= 0",
+    )
+    _add(reasons, neg, lambda i: f"{column} {cells.iat[i]} is negative; give units >= 0")
+    _add(
+        reasons,
+        frac,
+        lambda i: f"{column} {cells.iat[i]} is not a whole number; give whole units per period",
+    )
+    _add(reasons, huge, lambda i: f"{column} {cells.iat[i]} is too large; check the value")
+    good = finite & ~neg & ~frac & ~huge
+    return pd.Series(np.where(good, values.fillna(0).to_numpy(dtype=float), 0).astype("int64"))
+
+
+def _check_coordinates(
+    frame: pd.DataFrame, decimal_comma: bool, reasons: list[list[str]]
+) -> tuple[pd.Series, pd.Series]:
+    lat_txt, lon_txt = frame["lat"], frame["lon"]
+    lat = _to_number(lat_txt, decimal_comma=decimal_comma, thousands=False)
+    lon = _to_number(lon_txt, decimal_comma=decimal_comma, thousands=False)
+    lat_empty = (lat_txt == "").to_numpy()
+    lon_empty = (lon_txt == "").to_numpy()
+    kec_empty = (frame["kecamatan"] == "").to_numpy()
+    none = lat_empty & lon_empty
+    _add(
+        reasons,
+        none & kec_empty,
+        "no coordinates and no kecamatan; give lat and lon, or the kecamatan name or code",
+    )
+    _add(reasons, lat_empty & ~lon_empty, "lon is given but lat is empty; give both or neither")
+    _add(reasons, lon_empty & ~lat_empty, "lat is given but lon is empty; give both or neither")
+    lat_v = lat.to_numpy(dtype=float, na_value=np.nan)
+    lon_v = lon.to_numpy(dtype=float, na_value=np.nan)
+    lat_bad = ~lat_empty & ~np.isfinite(lat_v)
+    lon_bad = ~lon_empty & ~np.isfinite(lon_v)
+    _add(
+        reasons,
+        lat_bad,
+        lambda i: f"lat {lat_txt.iat[i]!r} is not a number; give decimal degrees like -6.05",
+    )
+    _add(
+        reasons,
+        lon_bad,
+        lambda i: f"lon {lon_txt.iat[i]!r} is not a number; give decimal degrees like 106.2",
+    )
+    lat_range = np.isfinite(lat_v) & (np.abs(lat_v) > 90)
+    lon_range = np.isfinite(lon_v) & (np.abs(lon_v) > 180)
+    _add(reasons, lat_range, lambda i: f"lat {lat_txt.iat[i]} is outside -90..90 degrees")
+    _add(reasons, lon_range, lambda i: f"lon {lon_txt.iat[i]} is outside -180..180 degrees")
+    return pd.Series(lat_v), pd.Series(lon_v)
+
+
+def _check_products(frame: pd.DataFrame, reasons: list[list[str]]) -> pd.Series:
+    present = "product" in frame.attrs.get("present", ())
+    key = frame["product"].map(_collapse_spaces).str.casefold()
+    if present:
+        _add(reasons, (key == "").to_numpy(), "product is empty; name the product")
+    return key.astype(object)
+
+
+def _check_repeats(
+    ids: pd.Series,
+    product_key: pd.Series,
+    lines: pd.Series,
+    column: str,
+    reasons: list[list[str]],
+) -> None:
+    keyed = pd.DataFrame({"id": ids, "p": product_key, "line": lines})
+    keyed = keyed[keyed["id"] != ""]
+    dup = keyed.duplicated(["id", "p"], keep="first")
+    if not dup.any():
+        return
+    first_line = keyed.groupby(["id", "p"], sort=False)["line"].transform("min")
+    for pos in keyed.index[dup]:
+        prod = product_key.iat[pos]
+        what = f"{column} {ids.iat[pos]!r}" + (f" with product {prod!r}" if prod else "")
+        reasons[pos].append(
+            f"repeats {what} first given on line {first_line.loc[pos]}; "
+            "repeats are rejected, not summed: merge them into one row"
+        )
