@@ -391,11 +391,12 @@ def _unused(
 
 def _rejected(val_p: Validated, val_s: Validated, geo_p: Geocoded, geo_s: Geocoded) -> pd.DataFrame:
     parts = [val_p.rejected, geo_p.rejected, val_s.rejected, geo_s.rejected]
-    table = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    if table.empty:
+    kept = [p for p in parts if len(p)]
+    if not kept:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS}).astype(
             {"line": np.int64}
         )
+    table = pd.concat(kept, ignore_index=True)
     order = {str(val_p.table.path): 0, str(val_s.table.path): 1}
     table["_f"] = table["file"].map(order)
     table = table.sort_values(["_f", "line"], kind="stable").drop(columns="_f")

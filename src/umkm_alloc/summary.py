@@ -86,7 +86,7 @@ def by_product(result: Result) -> list[dict[str, Any]]:
     """Supply, demand and allocation per product, sorted by product."""
     p = result.producers.groupby("product", sort=True)[["qty", "allocated"]].sum()
     s = result.stores.groupby("product", sort=True)[["qty", "allocated"]].sum()
-    table = p.join(s, how="outer", lsuffix="_p", rsuffix="_s").fillna(0).sort_index()
+    table = p.add_suffix("_p").join(s.add_suffix("_s"), how="outer").fillna(0).sort_index()
     return [
         {
             "product": str(name),

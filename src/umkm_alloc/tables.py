@@ -322,11 +322,13 @@ def write_atomic(files: Mapping[Path, bytes]) -> None:
     written are they moved into place with :func:`os.replace`.
     """
     temps: list[tuple[Path, Path]] = []
+    mode = 0o666 & ~_umask()
     try:
         for target, payload in files.items():
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             temps.append((Path(tmp), target))
+            os.chmod(tmp, mode)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(payload)
                 fh.flush()
@@ -337,6 +339,12 @@ def write_atomic(files: Mapping[Path, bytes]) -> None:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def ensure_writable_dir(path: Path) -> None:

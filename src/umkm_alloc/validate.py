@@ -142,12 +142,14 @@ def _check_quantity(
     cells: pd.Series, column: str, decimal_comma: bool, reasons: list[list[str]]
 ) -> pd.Series:
     values = _to_number(cells, decimal_comma=decimal_comma, thousands=True)
+    raw = values.to_numpy(dtype=float, na_value=np.nan)
     empty = (cells == "").to_numpy()
-    nan = values.isna().to_numpy() & ~empty
-    finite = np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
-    neg = finite & (values.to_numpy(dtype=float, na_value=np.nan) < 0)
-    frac = finite & ~neg & (np.mod(values.to_numpy(dtype=float, na_value=0.0), 1) != 0)
-    huge = finite & (np.abs(values.to_numpy(dtype=float, na_value=0.0)) >= 2**53)
+    nan = np.isnan(raw) & ~empty
+    finite = np.isfinite(raw)
+    v = np.where(finite, raw, 0.0)
+    neg = finite & (v < 0)
+    frac = finite & ~neg & (np.mod(v, 1) != 0)
+    huge = finite & (np.abs(v) >= 2**53)
     _add(reasons, empty, f"{column} is empty; give a whole number of units >= 0")
     _add(
         reasons,
@@ -162,7 +164,7 @@ def _check_quantity(
     )
     _add(reasons, huge, lambda i: f"{column} {cells.iat[i]} is too large; check the value")
     good = finite & ~neg & ~frac & ~huge
-    return pd.Series(np.where(good, values.fillna(0).to_numpy(dtype=float), 0).astype("int64"))
+    return pd.Series(np.where(good, v, 0).astype("int64"))
 
 
 def _check_coordinates(

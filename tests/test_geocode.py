@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Transformer
+
+from conftest import ANYAR, PONTANG
+from umkm_alloc.boundaries import kabupaten_key, name_key
+from umkm_alloc.geocode import geocode_rows, locate
+from umkm_alloc.tables import read_table
+from umkm_alloc.validate import validate_table
+
+SEA_NORTH_OF_PONTANG = (-5.90, 106.25)  # Java Sea, (lat, lon)
+
+
+def offshore_point(boundaries, metres: float) -> tuple[float, float]:
+    """A (lat, lon) point `metres` outside the coastline north of Pontang."""
+    fwd = Transformer.from_crs("EPSG:4326", boundaries.metric_crs, always_xy=True)
+    inv = Transformer.from_crs(boundaries.metric_crs, "EPSG:4326", always_xy=True)
+    coverage = shapely.union_all(boundaries.metric_geometries)
+    sx, sy = fwd.transform(SEA_NORTH_OF_PONTANG[1], SEA_NORTH_OF_PONTANG[0])
+    sea = shapely.Point(sx, sy)
+    _, shore = shapely.shortest_line(sea, coverage).coords
+    bx, by = shore
+    dx, dy = sx - bx, sy - by
+    length = float(np.hypot(dx, dy))
+    lon, lat = inv.transform(bx + dx / length * metres, by + dy / length * metres)
+    return lat, lon
+
+
+def test_point_inside_gets_its_kecamatan(boundaries):
+    found = locate(
+        np.array([PONTANG[1], ANYAR[1]]), np.array([PONTANG[0], ANYAR[0]]), boundaries, snap_m=1000
+    )
+    assert [boundaries.frame["nama"].iat[i] for i in found.index] == ["Pontang", "Anyar"]
+    assert found.snap_m.tolist() == [0.0, 0.0]
+
+
+def test_every_point_of_the_coverage_lies_in_exactly_one_kecamatan(boundaries):
+    rng = np.random.default_rng(1)
+    reps = boundaries.representative_points
+    found = locate(shapely.get_x(reps), shapely.get_y(reps), boundaries, snap_m=0)
+    assert found.index.tolist() == list(range(len(reps)))
+    lon = rng.uniform(105.1, 106.8, 2000)
+    lat = rng.uniform(-7.0, -5.9, 2000)
+    pts = shapely.points(lon, lat)
+    hits = boundaries.tree.query(pts, predicate="within")
+    counts = np.bincount(hits[0], minlength=len(pts))
+    assert counts.max() <= 1  # no overlaps in the clean coverage
+
+
+def test_point_just_offshore_snaps_to_nearest_kecamatan(boundaries):
+    lat, lon = offshore_point(boundaries, 300)
+    found = locate(np.array([lon]), np.array([lat]), boundaries, snap_m=1000)
+    assert boundaries.frame["nama"].iat[found.index[0]] in {"Pontang", "Tirtayasa", "Tanara"}
+    assert 290 < found.snap_m[0] < 310
+
+
+def test_point_beyond_snap_distance_is_rejected_with_distance(boundaries, write):
+    lat, lon = offshore_point(boundaries, 3000)
+    path = write("s.csv", f"store_id,lat,lon,demand\nS1,{lat},{lon},5\n")
+    result = geocode_rows(validate_table(read_table(path, "stores")), boundaries, snap_m=1000)
+    assert result.accepted.empty
+    reason = result.rejected["reason"].iat[0]
+    assert reason.startswith(f"point {lat:.6f}, {lon:.6f} is outside the banten boundaries, 3.0 km")
+    assert reason.endswith("(snap limit 1000 m); check the coordinates (lat/lon swapped?)")
+
+
+def test_rows_with_only_a_kecamatan_are_placed_inside_it(boundaries, write):
+    text = (
+        "store_id,kecamatan,kabupaten,demand\n"
+        "S1,Kec. Pontang,,5\nS2,KECAMATAN PONTANG,,5\nS3, pontang ,,5\nS4,36.04.12,,5\n"
+        "S5,Curug,Kota Serang,5\nS6,Lebakwangi,,5\n"
+    )
+    result = geocode_rows(
+        validate_table(read_table(write("s.csv", text), "stores")), boundaries, snap_m=1000
+    )
+    assert result.rejected.empty
+    acc = result.accepted
+    assert acc["kecamatan_code"].tolist() == ["36.04.12"] * 4 + ["36.73.04", "36.04.35"]
+    assert set(acc["placed_by"]) == {"kecamatan"}
+    again = locate(acc["lon"].to_numpy(), acc["lat"].to_numpy(), boundaries, snap_m=0)
+    assert (
+        boundaries.frame["kode"].to_numpy()[again.index].tolist() == acc["kecamatan_code"].tolist()
+    )
+
+
+@pytest.mark.parametrize(
+    ("kec", "kab", "reason"),
+    [
+        ("Pontag", "", "kecamatan 'Pontag' is not in the banten boundaries; did you mean Pontang?"),
+        (
+            "Atlantis",
+            "",
+            "kecamatan 'Atlantis' is not in the banten boundaries; check the spelling "
+            "or give the code",
+        ),
+        (
+            "Curug",
+            "",
+            "kecamatan 'Curug' exists in several places (Curug (Kabupaten Tangerang), "
+            "Curug (Kota Serang)); add a kabupaten column or give the code",
+        ),
+        (
+            "Pontang",
+            "Kota Cilegon",
+            "kecamatan 'Pontang' is not in 'Kota Cilegon'; it exists in Pontang (Kabupaten Serang)",
+        ),
+        ("99.99.99", "", "kecamatan code 99.99.99 is not in the banten boundaries"),
+    ],
+)
+def test_unresolvable_kecamatan_reasons(boundaries, write, kec, kab, reason):
+    path = write("s.csv", f"store_id,kecamatan,kabupaten,demand\nS1,{kec},{kab},5\n")
+    result = geocode_rows(validate_table(read_table(path, "stores")), boundaries, snap_m=1000)
+    assert result.rejected["reason"].tolist() == [reason]
+
+
+def test_name_keys():
+    assert name_key("Kec. Lebak Wangi") == name_key("LEBAKWANGI") == "lebakwangi"
+    assert kabupaten_key("Kab. Serang") == ("kab", "serang")
+    assert kabupaten_key("Kabupaten Serang") == ("kab", "serang")
+    assert kabupaten_key("Kota Serang") == ("kota", "serang")
+    assert kabupaten_key("serang") == ("", "serang")

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from umkm_alloc.errors import InputError, UsageError
+from umkm_alloc.tables import guard_formula, read_table, to_csv_bytes, write_atomic
+
+
+def test_reads_comma_csv_with_canonical_columns(write):
+    path = write(
+        "p.csv", "producer_id,name,lat,lon,product,capacity\n007,Bu Siti,-6.1,106.2,Gipang,10\n"
+    )
+    table = read_table(path, "producers")
+    row = table.frame.iloc[0]
+    assert row["producer_id"] == "007"  # identifiers stay text
+    assert row["capacity"] == "10"
+    assert row["_line"] == 2
+    assert table.delimiter == ","
+
+
+def test_indonesian_aliases_any_case_and_spaces(write):
+    text = (
+        " ID_UMKM ;Nama Usaha; Lintang ;BUJUR;Produk;Kapasitas\nU1;Dapur;-6,1;106,2;Gipang;1.250\n"
+    )
+    table = read_table(write("p.csv", text), "producers")
+    assert table.delimiter == ";"
+    assert table.decimal_comma
+    row = table.frame.iloc[0]
+    assert (row["producer_id"], row["name"], row["lat"], row["capacity"]) == (
+        "U1",
+        "Dapur",
+        "-6,1",
+        "1.250",
+    )
+
+
+@pytest.mark.parametrize("delim", [",", ";", "\t", "|"])
+def test_delimiters_detected(write, delim):
+    text = (
+        delim.join(["store_id", "lat", "lon", "demand"])
+        + "\n"
+        + delim.join(["S1", "-6.1", "106.2", "5"])
+        + "\n"
+    )
+    table = read_table(write("s.csv", text), "stores")
+    assert table.delimiter == delim
+    assert table.frame["demand"].tolist() == ["5"]
+
+
+def test_bom_and_cp1252(write):
+    utf = read_table(write("a.csv", "\ufeffstore_id,kecamatan,demand\nS1,Pontang,5\n"), "stores")
+    assert utf.frame.columns[1] == "store_id"
+    cp = read_table(
+        write("b.csv", "store_id,name,kecamatan,demand\nS1,Café Ibu,Pontang,5\n", "cp1252"),
+        "stores",
+    )
+    assert cp.encoding == "cp1252"
+    assert cp.frame["name"].tolist() == ["Café Ibu"]
+
+
+def test_line_numbers_count_quoted_newlines_and_blank_lines(write):
+    text = 'store_id,name,kecamatan,demand\r\n\r\nS1,"two\r\nlines",Pontang,5\r\nS2,x,Pontang,6\r\n'
+    table = read_table(write("s.csv", text), "stores")
+    assert table.frame["_line"].tolist() == [3, 5]
+    assert table.frame["name"].tolist()[0] == "two\r\nlines"
+
+
+def test_missing_required_column_names_found_and_accepted(write):
+    path = write("s.csv", "store_id,lat,lon,jumlah\nS1,-6.1,106.2,5\n")
+    with pytest.raises(InputError) as err:
+        read_table(path, "stores")
+    assert str(err.value) == (
+        f"{path}: required column demand is missing (accepted names: demand, permintaan, "
+        "pesanan, order); found: store_id, lat, lon, jumlah"
+    )
+
+
+def test_needs_coordinates_or_kecamatan(write):
+    path = write("s.csv", "store_id,demand\nS1,5\n")
+    with pytest.raises(InputError, match="needs lat and lon columns, or a kecamatan column"):
+        read_table(path, "stores")
+
+
+def test_two_columns_with_one_meaning(write):
+    path = write("s.csv", "store_id,id,kecamatan,demand\nS1,S1,Pontang,5\n")
+    with pytest.raises(InputError, match="columns 'store_id' and 'id' both mean store_id"):
+        read_table(path, "stores")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"\n\n  \n", "is empty"),
+        (b"store_id,kecamatan,demand\n", "has a header but no data rows"),
+        (b"PK\x03\x04rest-of-zip", "looks like an Excel or zip file"),
+        (b"\x00\x01\x02binary", "is a binary file"),
+    ],
+)
+def test_unusable_files(write, content, message):
+    with pytest.raises(InputError, match=message):
+        read_table(write("x.csv", content), "stores")
+
+
+def test_missing_file_and_folder_are_usage_errors(tmp_path):
+    with pytest.raises(UsageError, match="no such stores file"):
+        read_table(tmp_path / "nope.csv", "stores")
+    with pytest.raises(UsageError, match="is a folder"):
+        read_table(tmp_path, "stores")
+
+
+def test_row_with_extra_fields_is_reported_not_dropped(write):
+    text = "store_id,kecamatan,demand\nS1,Pontang,5\nS2,Pontang,5,extra\nS3,Pontang,7,,\n"
+    table = read_table(write("s.csv", text), "stores")
+    assert table.frame["store_id"].tolist() == ["S1", "S3"]
+    assert table.bad_rows == (
+        (3, "has 4 fields but the header has 3; quote cells that contain the delimiter"),
+    )
+
+
+def test_ignored_columns_are_listed(write):
+    table = read_table(
+        write("s.csv", "store_id,kecamatan,demand,notes\nS1,Pontang,5,x\n"), "stores"
+    )
+    assert table.ignored_columns == ("notes",)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=SUM(A1)", "'=SUM(A1)"),
+        ("+62", "'+62"),
+        ("-x", "'-x"),
+        ("@cmd", "'@cmd"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Bu Siti", "Bu Siti"),
+        ("", ""),
+    ],
+)
+def test_formula_guard(value, expected):
+    assert guard_formula(value) == expected
+
+
+def test_csv_guards_text_but_not_numbers():
+    frame = pd.DataFrame({"name": ["=HYPERLINK()", "ok"], "qty": [-5, 3], "km": [1.23456, -0.5]})
+    out = to_csv_bytes(frame, float_digits={"km": 3}).decode()
+    assert out == "name,qty,km\n'=HYPERLINK(),-5,1.235\nok,3,-0.500\n"
+
+
+def test_write_atomic_all_or_nothing(tmp_path):
+    good = tmp_path / "a.csv"
+    good.write_text("previous good output")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError):
+        write_atomic({good: b"new", blocker / "b.csv": b"x"})
+    assert good.read_text() == "previous good output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "file"]
+
+
+def test_write_atomic_respects_umask(tmp_path):
+    target = tmp_path / "out.csv"
+    write_atomic({target: b"x"})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert Path(target).stat().st_mode & 0o777 == 0o666 & ~mask
