@@ -15,9 +15,10 @@ import argparse
 import csv
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import shapely
@@ -27,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 BOUNDARIES = REPO / "data" / "kecamatan_boundaries.geojson"
 DEFAULT_SEED = 2026
 INSET_M = 150.0
+K = TypeVar("K")
 STORE_KABUPATEN = {"36.04": "Kabupaten Serang", "36.72": "Kota Cilegon", "36.73": "Kota Serang"}
 
 # --------------------------------------------------------------------------------------
@@ -38,25 +40,25 @@ STORE_KABUPATEN = {"36.04": "Kabupaten Serang", "36.72": "Kota Cilegon", "36.73"
 #: ``KAB_SERANG`` make it (fish-pond products of the north coast, Pasung of the south).
 PRODUCTS: dict[str, tuple[str, float, float]] = {
     # basah (wet, keeps one or two days)
-    "Sate Bandeng": ("basah", 0.0, 2.0),
-    "Otak-otak Bandeng": ("basah", 0.0, 1.8),
-    "Jojorong": ("basah", 0.3, 0.8),
-    "Kue Cucur": ("basah", 1.0, 1.2),
-    "Nagasari": ("basah", 1.0, 1.2),
-    "Kue Apem": ("basah", 0.8, 1.0),
-    "Lepet": ("basah", 0.8, 0.8),
-    "Pasung": ("basah", 0.0, 0.6),
-    "Gemblong": ("basah", 0.7, 0.8),
-    "Kue Bugis": ("basah", 0.7, 1.0),
+    "Sate Bandeng": ("basah", 0.0, 2.2),
+    "Otak-otak Bandeng": ("basah", 0.0, 2.0),
+    "Jojorong": ("basah", 0.2, 1.0),
+    "Kue Cucur": ("basah", 0.6, 1.5),
+    "Nagasari": ("basah", 0.6, 1.5),
+    "Kue Apem": ("basah", 0.5, 1.2),
+    "Lepet": ("basah", 0.5, 1.0),
+    "Pasung": ("basah", 0.0, 0.5),
+    "Gemblong": ("basah", 0.4, 1.0),
+    "Kue Bugis": ("basah", 0.4, 1.2),
     # kering (dry, keeps for weeks)
-    "Emping Melinjo": ("kering", 2.0, 3.0),
+    "Emping Melinjo": ("kering", 1.2, 3.0),
     "Gipang": ("kering", 0.3, 1.2),
     "Keripik Pisang": ("kering", 0.7, 2.5),
     "Rengginang": ("kering", 1.0, 1.5),
     "Keripik Singkong": ("kering", 0.9, 2.0),
     "Kue Satu": ("kering", 0.5, 1.0),
     "Opak": ("kering", 0.7, 1.0),
-    "Dodol": ("kering", 0.2, 1.0),
+    "Dodol": ("kering", 0.35, 0.7),
 }
 
 #: Kabupaten Serang kecamatan -> (producers, stores, extra producer weight per product).
@@ -64,35 +66,35 @@ PRODUCTS: dict[str, tuple[str, float, float]] = {
 #: emping melinjo is made all over, most in the central plain; gipang around the
 #: Cilegon side; keripik pisang, dodol and pasung in the hilly south-west.
 KAB_SERANG: dict[str, tuple[int, int, dict[str, float]]] = {
-    "Kramatwatu": (18, 14, {"Otak-otak Bandeng": 1.2, "Sate Bandeng": 0.3, "Gipang": 1.0}),
-    "Waringinkurung": (10, 4, {"Gipang": 1.5, "Emping Melinjo": 1.0}),
-    "Bojonegara": (10, 5, {"Otak-otak Bandeng": 0.8, "Gipang": 1.5}),
+    "Kramatwatu": (20, 14, {"Otak-otak Bandeng": 2.0, "Sate Bandeng": 1.2, "Gipang": 1.0}),
+    "Waringinkurung": (11, 4, {"Gipang": 1.5, "Emping Melinjo": 1.0}),
+    "Bojonegara": (11, 5, {"Otak-otak Bandeng": 1.5, "Gipang": 1.5}),
     "Pulo Ampel": (8, 4, {"Otak-otak Bandeng": 0.8, "Gipang": 1.0}),
-    "Ciruas": (18, 12, {"Emping Melinjo": 3.0, "Sate Bandeng": 0.5, "Rengginang": 0.5}),
-    "Kragilan": (17, 12, {"Emping Melinjo": 2.5, "Rengginang": 1.0}),
-    "Pontang": (19, 3, {"Sate Bandeng": 4.0, "Otak-otak Bandeng": 3.0}),
-    "Tirtayasa": (16, 2, {"Sate Bandeng": 3.5, "Otak-otak Bandeng": 3.5}),
-    "Tanara": (14, 2, {"Sate Bandeng": 3.0, "Otak-otak Bandeng": 3.0}),
-    "Cikande": (16, 14, {"Keripik Singkong": 1.0, "Opak": 0.5}),
-    "Kibin": (12, 10, {"Opak": 1.0, "Rengginang": 0.5}),
+    "Ciruas": (19, 12, {"Emping Melinjo": 3.0, "Sate Bandeng": 0.5, "Rengginang": 0.5}),
+    "Kragilan": (18, 12, {"Emping Melinjo": 2.5, "Rengginang": 1.0}),
+    "Pontang": (20, 3, {"Sate Bandeng": 6.0, "Otak-otak Bandeng": 5.0}),
+    "Tirtayasa": (16, 2, {"Sate Bandeng": 5.0, "Otak-otak Bandeng": 5.0}),
+    "Tanara": (14, 2, {"Sate Bandeng": 5.0, "Otak-otak Bandeng": 4.0}),
+    "Cikande": (17, 14, {"Keripik Singkong": 1.0, "Opak": 0.5}),
+    "Kibin": (13, 10, {"Opak": 1.0, "Rengginang": 0.5}),
     "Carenang": (9, 2, {"Sate Bandeng": 0.8, "Emping Melinjo": 1.0}),
-    "Binuang": (8, 2, {"Opak": 1.0, "Emping Melinjo": 1.0}),
-    "Petir": (13, 3, {"Jojorong": 1.5, "Emping Melinjo": 1.5, "Kue Satu": 1.0}),
-    "Tunjung Teja": (9, 2, {"Jojorong": 1.0, "Opak": 1.0}),
-    "Baros": (14, 5, {"Jojorong": 2.0, "Pasung": 1.0, "Emping Melinjo": 2.0}),
-    "Cikeusal": (15, 4, {"Emping Melinjo": 2.0, "Kue Satu": 1.0}),
+    "Binuang": (9, 2, {"Opak": 1.0, "Emping Melinjo": 1.0}),
+    "Petir": (14, 3, {"Jojorong": 1.5, "Emping Melinjo": 1.5, "Kue Satu": 1.0}),
+    "Tunjung Teja": (10, 2, {"Jojorong": 1.0, "Opak": 1.0}),
+    "Baros": (15, 5, {"Jojorong": 2.0, "Pasung": 2.0, "Emping Melinjo": 2.0}),
+    "Cikeusal": (16, 4, {"Emping Melinjo": 2.0, "Kue Satu": 1.0}),
     "Pamarayan": (13, 3, {"Emping Melinjo": 2.0, "Opak": 1.5}),
-    "Kopo": (11, 4, {"Keripik Singkong": 1.5, "Opak": 1.0}),
-    "Jawilan": (11, 5, {"Keripik Singkong": 1.5, "Rengginang": 1.0}),
-    "Ciomas": (12, 3, {"Pasung": 2.0, "Jojorong": 2.0, "Keripik Pisang": 1.5}),
-    "Pabuaran": (10, 3, {"Pasung": 1.0, "Jojorong": 1.0, "Keripik Pisang": 1.0}),
-    "Padarincang": (14, 3, {"Keripik Pisang": 2.5, "Pasung": 1.5, "Dodol": 1.0}),
-    "Anyar": (12, 9, {"Otak-otak Bandeng": 0.6, "Keripik Pisang": 1.0, "Dodol": 0.5}),
-    "Cinangka": (10, 5, {"Keripik Pisang": 1.5, "Dodol": 1.5, "Otak-otak Bandeng": 0.4}),
-    "Mancak": (9, 2, {"Keripik Pisang": 2.0, "Keripik Singkong": 1.5, "Dodol": 1.0}),
-    "Gunungsari": (6, 1, {"Keripik Pisang": 1.5, "Emping Melinjo": 1.0}),
-    "Bandung": (7, 2, {"Emping Melinjo": 1.5, "Kue Satu": 1.0}),
-    "Lebak Wangi": (9, 2, {"Sate Bandeng": 1.0, "Otak-otak Bandeng": 0.5, "Emping Melinjo": 1.0}),
+    "Kopo": (12, 4, {"Keripik Singkong": 1.5, "Opak": 1.0}),
+    "Jawilan": (12, 5, {"Keripik Singkong": 1.5, "Rengginang": 1.0}),
+    "Ciomas": (13, 3, {"Pasung": 3.0, "Jojorong": 2.0, "Keripik Pisang": 1.5}),
+    "Pabuaran": (11, 3, {"Pasung": 2.0, "Jojorong": 1.0, "Keripik Pisang": 1.0}),
+    "Padarincang": (15, 3, {"Keripik Pisang": 2.5, "Pasung": 2.5, "Dodol": 1.0}),
+    "Anyar": (13, 9, {"Otak-otak Bandeng": 1.0, "Keripik Pisang": 1.0, "Dodol": 0.5}),
+    "Cinangka": (11, 5, {"Keripik Pisang": 1.5, "Dodol": 1.5, "Otak-otak Bandeng": 0.4}),
+    "Mancak": (10, 2, {"Keripik Pisang": 2.0, "Keripik Singkong": 1.5, "Dodol": 1.0}),
+    "Gunungsari": (7, 1, {"Keripik Pisang": 1.5, "Emping Melinjo": 1.0}),
+    "Bandung": (8, 2, {"Emping Melinjo": 1.5, "Kue Satu": 1.0}),
+    "Lebak Wangi": (10, 2, {"Sate Bandeng": 1.0, "Otak-otak Bandeng": 0.5, "Emping Melinjo": 1.0}),
 }
 
 #: Stores in the two cities next door (no producers are placed there).
@@ -116,9 +118,9 @@ CITY_STORES: dict[str, int] = {
 }
 
 #: (median, lowest, highest) weekly units of one producer row, by category.
-CAPACITY = {"basah": (55, 20, 200), "kering": (85, 30, 400)}
+CAPACITY = {"basah": (40, 20, 200), "kering": (75, 30, 400)}
 #: (median, lowest, highest) weekly units of one store row, by category.
-DEMAND = {"basah": (16, 5, 40), "kering": (22, 5, 60)}
+DEMAND = {"basah": (18, 5, 40), "kering": (22, 5, 60)}
 INDOMARET_SHARE = 0.55
 PRODUCTS_PER_PRODUCER = {1: 0.5, 2: 0.35, 3: 0.15}
 PRODUCTS_PER_STORE = {3: 0.3, 4: 0.3, 5: 0.25, 6: 0.15}
@@ -127,11 +129,11 @@ WOMEN = (
     "Siti", "Enah", "Aminah", "Iroh", "Juleha", "Maesaroh", "Nurhayati", "Euis", "Imas",
     "Entin", "Oom", "Ratna", "Sumiati", "Khodijah", "Halimah", "Rohimah", "Mulyati",
     "Yayah", "Atun", "Nani", "Eni", "Uum", "Iis", "Neneng", "Komariah", "Saadah",
-    "Marfuah", "Jubaedah", "Ipah", "Romlah", "Sarinah", "Hj. Aminah", "Hj. Rukoyah",
+    "Marfuah", "Jubaedah", "Ipah", "Romlah", "Sarinah", "Rukoyah", "Masitoh", "Juariah",
 )  # fmt: skip
 MEN = (
     "Udin", "Jaji", "Sarmin", "Rohman", "Asep", "Dedi", "Mulyadi", "Ujang", "Jamhari",
-    "Sanusi", "Arsad", "Sukri", "Jumadi", "Enday", "H. Mahmud", "H. Sarnata",
+    "Sanusi", "Arsad", "Sukri", "Jumadi", "Enday", "Mahmud", "Sarnata", "Suhaemi",
 )  # fmt: skip
 BLESSINGS = (
     "Berkah", "Barokah", "Sejahtera", "Mandiri", "Jaya", "Lestari", "Sari Rasa", "Makmur",
@@ -145,6 +147,8 @@ PRODUCER_NAMES = (
     "{p} Bu {w}",
     "UMKM {p} {b}",
     "{p} Pak {m}",
+    "{p} Hj. {w}",
+    "{p} H. {m}",
     "Rumah {p} {b}",
     "KWT {b}",
     "Aneka Kue {b}",
@@ -222,7 +226,7 @@ def random_point(area: Area, rng: np.random.Generator) -> tuple[float, float]:
 # --------------------------------------------------------------------------------------
 
 
-def _pick(rng: np.random.Generator, weights: dict, size: int = 1) -> list:
+def _pick(rng: np.random.Generator, weights: Mapping[K, float], size: int = 1) -> list[K]:
     """Draw ``size`` distinct keys of ``weights`` with probability proportional to weight."""
     keys = list(weights)
     p = np.array([weights[k] for k in keys], dtype=float)
@@ -237,21 +241,27 @@ def _amount(rng: np.random.Generator, spec: tuple[int, int, int], size: float, s
     return int(min(max(step * round(value / step), low), high))
 
 
-def _producer_name(rng: np.random.Generator, product: str, kecamatan: str) -> str:
-    """Invent a small-business name."""
-    template = str(rng.choice(PRODUCER_NAMES))
-    return template.format(
-        w=rng.choice(WOMEN),
-        m=rng.choice(MEN),
-        b=rng.choice(BLESSINGS),
-        p=SHORT.get(product, product),
-        k=kecamatan,
-    )
+def _producer_name(rng: np.random.Generator, product: str, kecamatan: str, taken: set[str]) -> str:
+    """Invent a small-business name; a few tries to avoid one already ``taken``."""
+    for _ in range(3):
+        template = str(rng.choice(PRODUCER_NAMES))
+        name = template.format(
+            w=rng.choice(WOMEN),
+            m=rng.choice(MEN),
+            b=rng.choice(BLESSINGS),
+            p=SHORT.get(product, product),
+            k=kecamatan,
+        )
+        if name not in taken:
+            break
+    taken.add(name)
+    return name
 
 
 def make_producers(rng: np.random.Generator, areas: dict[str, Area]) -> list[list[object]]:
     """Return producer rows: one per (producer, product)."""
     rows: list[list[object]] = []
+    taken: set[str] = set()
     number = 0
     for kecamatan, (count, _, extra) in KAB_SERANG.items():
         weights = {p: w + extra.get(p, 0.0) for p, (_, w, _) in PRODUCTS.items()}
@@ -262,7 +272,7 @@ def make_producers(rng: np.random.Generator, areas: dict[str, Area]) -> list[lis
             lat, lon = random_point(areas[kecamatan], rng)
             n = _pick(rng, PRODUCTS_PER_PRODUCER)[0]
             products = _pick(rng, weights, size=n)
-            name = _producer_name(rng, products[0], kecamatan)
+            name = _producer_name(rng, products[0], kecamatan, taken)
             size = rng.lognormal(0.0, 0.55)
             for product in products:
                 category = PRODUCTS[product][0]

@@ -276,23 +276,35 @@ def _id_list(ids: list[str]) -> str:
 def _nearest(
     rows: pd.DataFrame, others: pd.DataFrame, backend: GeodesicBackend
 ) -> dict[int, tuple[str, float]]:
-    """For each row, the nearest row of ``others`` with the same product: (id, road km)."""
+    """For each row, the nearest row of ``others`` with the same product: (id, road km).
+
+    The nearest point in degree space bounds the search; every point within a slightly
+    larger degree radius is then measured exactly, so the answer is the geodesic nearest
+    (ties broken by id).
+    """
     out: dict[int, tuple[str, float]] = {}
     for key, group in rows.groupby("product_key", sort=True):
         cands = others[others["product_key"] == key]
         if cands.empty:
             continue
-        tree = shapely.STRtree(shapely.points(cands["lon"].to_numpy(), cands["lat"].to_numpy()))
-        got = tree.nearest(shapely.points(group["lon"].to_numpy(), group["lat"].to_numpy()))
-        near = cands.iloc[got]
+        c_pts = shapely.points(cands["lon"].to_numpy(), cands["lat"].to_numpy())
+        g_pts = shapely.points(group["lon"].to_numpy(), group["lat"].to_numpy())
+        tree = shapely.STRtree(c_pts)
+        first = tree.nearest(g_pts)
+        reach = shapely.distance(g_pts, c_pts[first]) * 1.05 + 1e-9
+        gi, ci = tree.query(g_pts, predicate="dwithin", distance=reach)
         km = backend.distance_km(
-            group["lon"].to_numpy(),
-            group["lat"].to_numpy(),
-            near["lon"].to_numpy(),
-            near["lat"].to_numpy(),
+            group["lon"].to_numpy()[gi],
+            group["lat"].to_numpy()[gi],
+            cands["lon"].to_numpy()[ci],
+            cands["lat"].to_numpy()[ci],
         )
-        for idx, other_id, d in zip(group.index, near["id"], km, strict=True):
-            out[int(idx)] = (str(other_id), float(d))
+        ids = cands["id"].to_numpy()[ci].astype(str)
+        order = np.lexsort((ids, km, gi))
+        gi, ids, km = gi[order], ids[order], km[order]
+        lead = np.r_[True, gi[1:] != gi[:-1]]
+        for g, other_id, d in zip(gi[lead], ids[lead], km[lead], strict=True):
+            out[int(group.index[g])] = (str(other_id), float(d))
     return out
 
 
