@@ -87,10 +87,10 @@ def test_allocation_is_feasible_eligible_and_optimal(job):
 
     # every allocated pair is eligible: same product, within max_km by an independent distance
     left = p.set_index(["id", "key"]).loc[
-        list(zip(alloc["producer_id"], alloc["product"].str.casefold()))
+        list(zip(alloc["producer_id"], alloc["product"].str.casefold(), strict=True))
     ]
     right = s.set_index(["id", "key"]).loc[
-        list(zip(alloc["store_id"], alloc["product"].str.casefold()))
+        list(zip(alloc["store_id"], alloc["product"].str.casefold(), strict=True))
     ]
     km = road_km(left.reset_index(), right.reset_index())
     assert (km <= max_km + 1e-9).all()
