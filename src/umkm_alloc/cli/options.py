@@ -11,6 +11,7 @@ ProducersArg = Annotated[
     Path | None,
     typer.Argument(
         help="Producers table (CSV): producer_id, capacity, lat+lon or kecamatan, product...",
+        metavar="PRODUCERS",
         show_default=False,
     ),
 ]
@@ -18,6 +19,7 @@ StoresArg = Annotated[
     Path | None,
     typer.Argument(
         help="Stores table (CSV): store_id, demand, lat+lon or kecamatan, product...",
+        metavar="STORES",
         show_default=False,
     ),
 ]
