@@ -49,8 +49,10 @@ def test_example_matches_an_independent_lp(result):
         pi, si = np.meshgrid(np.arange(len(p)), np.arange(len(s)), indexing="ij")
         pi, si = pi.ravel(), si.ravel()
         km = backend.distance_km(
-            p["lon"].to_numpy()[pi], p["lat"].to_numpy()[pi],
-            s["lon"].to_numpy()[si], s["lat"].to_numpy()[si],
+            p["lon"].to_numpy()[pi],
+            p["lat"].to_numpy()[pi],
+            s["lon"].to_numpy()[si],
+            s["lat"].to_numpy()[si],
         )
         ok = km <= 20.0
         units, cost = reference_optimum(
@@ -72,8 +74,14 @@ def test_cli_output_is_byte_identical_across_runs(tmp_path):
         out = tmp_path / name
         res = runner.invoke(
             app,
-            ["assign", str(EXAMPLES / "producers.csv"), str(EXAMPLES / "stores.csv"),
-             "--out-dir", str(out), "-q"],
+            [
+                "assign",
+                str(EXAMPLES / "producers.csv"),
+                str(EXAMPLES / "stores.csv"),
+                "--out-dir",
+                str(out),
+                "-q",
+            ],
         )
         assert res.exit_code == 0, res.stderr
         outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})

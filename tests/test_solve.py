@@ -297,3 +297,10 @@ def test_unit_km_tie_break_resolved_by_small_difference() -> None:
     # Distances differing by 1e-6 km must still be told apart by the integer cost scaling.
     inst = _inst([1], [1, 1], [(0, 0, 30.000001), (0, 1, 30.0)])
     np.testing.assert_array_equal(solve(inst).flow, [0, 1])
+
+
+def test_fractional_quantities_are_refused():
+    with pytest.raises(ValueError, match="supply must hold whole numbers"):
+        solve_allocation(
+            np.array([2.7]), np.array([5]), np.array([0]), np.array([0]), np.array([1.0])
+        )

@@ -111,7 +111,9 @@ def _near_in_degrees(
     """Pairs whose geodesic distance may be <= radius_km, by an STRtree in degree space.
 
     In degree space an east-west degree is shortest at the highest latitude involved, so
-    dividing the radius by that shortest length gives a radius that contains every true pair.
+    dividing the radius by that shortest length gives a radius that contains every true pair
+    (for points below 89 degrees of latitude whose pairs do not cross the 180th meridian,
+    which holds everywhere in Indonesia).
     """
     max_abs_lat = float(np.max(np.abs(np.concatenate([p_lat, s_lat]))))
     reach_lat = min(89.0, max_abs_lat + radius_km / _KM_PER_DEG_MIN)

@@ -67,10 +67,8 @@ def solve_allocation(
     Solution
         The flow on each pair; deterministic for a given arc order.
     """
-    supply = np.asarray(supply, dtype=np.int64)
-    demand = np.asarray(demand, dtype=np.int64)
-    arc_from = np.asarray(arc_from, dtype=np.int64)
-    arc_to = np.asarray(arc_to, dtype=np.int64)
+    supply, demand = _integral("supply", supply), _integral("demand", demand)
+    arc_from, arc_to = _integral("arc_from", arc_from), _integral("arc_to", arc_to)
     arc_km = np.asarray(arc_km, dtype=float)
     _check(supply, demand, arc_from, arc_to, arc_km)
     if len(arc_from) == 0:
@@ -89,6 +87,13 @@ def solve_allocation(
         "the allocation is too large for exact integer costs (units x distance overflow); "
         "split the job by region"
     )
+
+
+def _integral(name: str, values: np.ndarray) -> np.ndarray:
+    raw = np.asarray(values)
+    if raw.dtype.kind == "f" and len(raw) and not np.array_equal(raw, np.floor(raw)):
+        raise ValueError(f"{name} must hold whole numbers")
+    return raw.astype(np.int64)
 
 
 def _check(
