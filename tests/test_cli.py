@@ -75,6 +75,7 @@ def test_out_dir_writes_every_table_and_nothing_to_stdout(small_job, tmp_path):
     assert result.stdout == ""
     assert sorted(p.name for p in out.iterdir()) == [
         "allocations.csv",
+        "fixed_rows.csv",
         "rejected_rows.csv",
         "summary.json",
         "unmet_demand.csv",

@@ -64,7 +64,7 @@ def test_point_beyond_snap_distance_is_rejected_with_distance(boundaries, write)
     assert result.accepted.empty
     reason = result.rejected["reason"].iat[0]
     assert reason.startswith(f"point {lat:.6f}, {lon:.6f} is outside the banten boundaries, 3.0 km")
-    assert reason.endswith("(snap limit 1000 m); check the coordinates (lat/lon swapped?)")
+    assert reason.endswith("(snap limit 1000 m); check the coordinates")
 
 
 def test_rows_with_only_a_kecamatan_are_placed_inside_it(boundaries, write):
@@ -89,7 +89,7 @@ def test_rows_with_only_a_kecamatan_are_placed_inside_it(boundaries, write):
 @pytest.mark.parametrize(
     ("kec", "kab", "reason"),
     [
-        ("Pontag", "", "kecamatan 'Pontag' is not in the banten boundaries; did you mean Pontang?"),
+        ("Cibebr", "", "kecamatan 'Cibebr' is not in the banten boundaries; did you mean Cibeber?"),
         (
             "Atlantis",
             "",
@@ -122,3 +122,49 @@ def test_name_keys():
     assert kabupaten_key("Kabupaten Serang") == ("kab", "serang")
     assert kabupaten_key("Kota Serang") == ("kota", "serang")
     assert kabupaten_key("serang") == ("", "serang")
+
+
+def geocode_text(write, boundaries, text):
+    path = write("s.csv", text)
+    return geocode_rows(validate_table(read_table(path, "stores")), boundaries, snap_m=1000)
+
+
+def test_swapped_lat_lon_is_fixed_and_reported(boundaries, write):
+    text = (
+        "store_id,lat,lon,demand\n"
+        f"S1,{PONTANG[1]},{PONTANG[0]},5\n"  # lat 106.25: out of range, swap lands in Pontang
+        f"S2,{PONTANG[0]},{PONTANG[1]},5\n"
+        "S3,106.25,-60.0,5\n"  # swap does not land anywhere
+    )
+    result = geocode_text(write, boundaries, text)
+    acc = result.accepted
+    assert acc["id"].tolist() == ["S1", "S2"]
+    assert acc["kecamatan_name"].tolist() == ["Pontang", "Pontang"]
+    assert acc["lat"].tolist() == [PONTANG[0], PONTANG[0]]
+    assert acc["placed_by"].tolist() == ["swapped", "point"]
+    assert result.fixed["fix"].tolist() == [
+        f"lat {PONTANG[1]:g} and lon {PONTANG[0]:g} were swapped (the point lies in Pontang "
+        "(Kabupaten Serang) only when swapped); swapped them back"
+    ]
+    assert result.rejected["reason"].tolist() == [
+        "lat 106.25 is outside -90..90 degrees, and with lat and lon swapped the point is not "
+        "in the banten boundaries either; check the coordinates"
+    ]
+
+
+def test_swap_within_range_on_both_axes(boundaries, write):
+    # lat -6, lon 106 swapped to lat 106 is out of range; lat 45, lon -6 would be a real
+    # place elsewhere: only a swap that lands inside the boundaries is made
+    text = "store_id,lat,lon,demand\nS1,45.0,-6.1,5\n"
+    result = geocode_text(write, boundaries, text)
+    assert result.accepted.empty
+    assert result.rejected["reason"].iat[0].startswith("point 45.000000, -6.100000 is outside")
+
+
+def test_clear_typo_is_fixed_and_reported(boundaries, write):
+    result = geocode_text(write, boundaries, "store_id,kecamatan,demand\nS1,Pontag,5\n")
+    assert result.accepted["kecamatan_code"].tolist() == ["36.04.12"]
+    assert result.fixed["fix"].tolist() == [
+        "kecamatan 'Pontag' read as Pontang (Kabupaten Serang), the one close match; correct "
+        "the spelling in the file"
+    ]

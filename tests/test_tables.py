@@ -97,8 +97,9 @@ def test_two_columns_with_one_meaning(write):
         (b"", "is empty"),
         (b"\n\n  \n", "is empty"),
         (b"store_id,kecamatan,demand\n", "has a header but no data rows"),
-        (b"PK\x03\x04rest-of-zip", "looks like an Excel or zip file"),
+        (b"PK\x03\x04rest-of-zip", "is not a readable .xlsx workbook"),
         (b"\x00\x01\x02binary", "is a binary file"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old-xls", "an old .xls workbook"),
     ],
 )
 def test_unusable_files(write, content, message):

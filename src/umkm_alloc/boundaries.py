@@ -62,10 +62,22 @@ def kabupaten_key(name: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Lookup:
-    """The outcome of resolving one kecamatan name or code."""
+    """The outcome of resolving one kecamatan name or code.
+
+    Attributes
+    ----------
+    index
+        Row of the boundaries frame, or ``None`` when the text does not resolve.
+    reason
+        Why it does not resolve (with suggestions).
+    suggestion
+        For a misspelt name with exactly one clear match: that match's row. The caller
+        decides whether to apply it (and report the fix).
+    """
 
     index: int | None
     reason: str = ""
+    suggestion: int | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +163,7 @@ class Boundaries:
             return Lookup(idx)
         candidates = self._by_name.get(name_key(value), [])
         if not candidates:
-            return Lookup(None, self._unknown(value))
+            return self._unknown(value, kabupaten)
         if kabupaten.strip():
             kind, key = kabupaten_key(kabupaten)
             kept = [i for i in candidates if self._kab_matches(i, kind, key)]
@@ -175,15 +187,22 @@ class Boundaries:
         own_kind, own_key = kabupaten_key(str(self.frame["kabupaten"].iat[index]))
         return own_key == key and (not kind or kind == own_kind)
 
-    def _unknown(self, value: str) -> str:
-        names = sorted({str(n) for n in self.frame["nama"]})
-        close = difflib.get_close_matches(value.strip().title(), names, n=3, cutoff=0.75)
+    def _unknown(self, value: str, kabupaten: str) -> Lookup:
+        key = name_key(value)
+        keys = sorted(self._by_name)
+        close = difflib.get_close_matches(key, keys, n=3, cutoff=0.75) if key else []
+        names = sorted({str(self.frame["nama"].iat[self._by_name[k][0]]) for k in close})
         hint = (
-            f"; did you mean {' or '.join(close)}?"
-            if close
+            f"; did you mean {' or '.join(names)}?"
+            if names
             else "; check the spelling or give the code"
         )
-        return f"kecamatan {value!r} is not in the {self.source} boundaries{hint}"
+        reason = f"kecamatan {value!r} is not in the {self.source} boundaries{hint}"
+        suggestion = None
+        if len(close) == 1 and difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.8:
+            fixed = self.lookup(str(self.frame["nama"].iat[self._by_name[close[0]][0]]), kabupaten)
+            suggestion = fixed.index
+        return Lookup(None, reason, suggestion)
 
 
 def load_boundaries(spec: str = "banten") -> Boundaries:

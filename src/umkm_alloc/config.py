@@ -26,6 +26,7 @@ ASSIGN_KEYS: dict[str, type] = {
     "out_dir": str,
     "report": bool,
     "strict": bool,
+    "sheet": str,
 }
 
 
@@ -49,6 +50,8 @@ class AssignConfig:
         Distance backend; only ``geodesic`` is available in this release.
     strict
         Treat any rejected row as a failure (exit code 4).
+    sheet
+        Worksheet to read from ``.xlsx`` inputs (default: the first).
     """
 
     producers: Path
@@ -59,6 +62,7 @@ class AssignConfig:
     boundaries: str = "banten"
     distance: str = "geodesic"
     strict: bool = False
+    sheet: str | None = None
     config_file: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

@@ -10,7 +10,7 @@ import shapely
 from pyproj import Transformer
 
 from umkm_alloc.boundaries import Boundaries
-from umkm_alloc.validate import REJECTED_COLUMNS, Validated
+from umkm_alloc.validate import FIXED_COLUMNS, REJECTED_COLUMNS, Validated
 
 GEOCODE_COLUMNS = ["kecamatan_code", "kecamatan_name", "kabupaten_name", "placed_by", "snap_m"]
 
@@ -94,18 +94,21 @@ def locate(lon: np.ndarray, lat: np.ndarray, boundaries: Boundaries, *, snap_m: 
 
 @dataclass(frozen=True)
 class Geocoded:
-    """Accepted rows with their kecamatan, and the rows geocoding rejected."""
+    """Accepted rows with their kecamatan, the rows geocoding fixed, and those it rejected."""
 
     accepted: pd.DataFrame
     rejected: pd.DataFrame
+    fixed: pd.DataFrame
 
 
 def geocode_rows(validated: Validated, boundaries: Boundaries, *, snap_m: float) -> Geocoded:
     """Give every accepted row a kecamatan and a point.
 
-    Rows with coordinates are located by :func:`locate`; rows with only a kecamatan name or
-    code are placed at that kecamatan's representative point.  Rows that cannot be placed
-    are rejected with the reason.
+    Rows with coordinates are located by :func:`locate`; a point that lands outside the
+    boundaries but inside them with latitude and longitude swapped is swapped back and
+    reported as a fix. Rows with only a kecamatan name or code are placed at that
+    kecamatan's representative point; a misspelt name with one clear match is read as that
+    name and reported as a fix. Rows that cannot be placed are rejected with the reason.
 
     Parameters
     ----------
@@ -120,8 +123,8 @@ def geocode_rows(validated: Validated, boundaries: Boundaries, *, snap_m: float)
     -------
     Geocoded
         ``accepted`` gains ``kecamatan_code, kecamatan_name, kabupaten_name, placed_by,
-        snap_m`` (``placed_by`` is ``point``, ``snapped`` or ``kecamatan``) with ``lat`` and
-        ``lon`` filled in.
+        snap_m`` (``placed_by`` is ``point``, ``snapped``, ``swapped`` or ``kecamatan``) with
+        ``lat`` and ``lon`` filled in.
     """
     rows = validated.accepted.copy()
     n = len(rows)
@@ -129,37 +132,62 @@ def geocode_rows(validated: Validated, boundaries: Boundaries, *, snap_m: float)
     snap = np.zeros(n, dtype=float)
     placed = np.array(["point"] * n, dtype=object)
     reasons = np.array([""] * n, dtype=object)
+    kinds = np.array([""] * n, dtype=object)
+    fixes: dict[int, str] = {}
 
-    has_point = np.isfinite(rows["lat"].to_numpy(dtype=float)) if n else np.zeros(0, bool)
-    pts = np.flatnonzero(has_point)
+    lat_all = rows["lat"].to_numpy(dtype=float).copy()
+    lon_all = rows["lon"].to_numpy(dtype=float).copy()
+    has_point = np.isfinite(lat_all) if n else np.zeros(0, bool)
+    suspect = rows["swap_suspect"].to_numpy(dtype=bool) if n else np.zeros(0, bool)
+    pts = np.flatnonzero(has_point & ~suspect)
     if len(pts):
-        lon = rows["lon"].to_numpy(dtype=float)[pts]
-        lat = rows["lat"].to_numpy(dtype=float)[pts]
-        found = locate(lon, lat, boundaries, snap_m=snap_m)
+        found = locate(lon_all[pts], lat_all[pts], boundaries, snap_m=snap_m)
         idx[pts] = found.index
         snap[pts] = found.snap_m
         placed[pts] = np.where(found.snap_m > 0, "snapped", "point")
         for j in np.flatnonzero(found.index < 0):
             km = found.nearest_m[j] / 1000
+            kinds[pts[j]] = "outside"
             reasons[pts[j]] = (
-                f"point {lat[j]:.6f}, {lon[j]:.6f} is outside the {boundaries.source} boundaries, "
-                f"{km:.1f} km from {boundaries.label(int(found.nearest[j]))} "
-                f"(snap limit {snap_m:g} m); check the coordinates (lat/lon swapped?)"
+                f"point {lat_all[pts[j]]:.6f}, {lon_all[pts[j]]:.6f} is outside the "
+                f"{boundaries.source} boundaries, {km:.1f} km from "
+                f"{boundaries.label(int(found.nearest[j]))} (snap limit {snap_m:g} m); "
+                "check the coordinates"
             )
+    _try_swapped(
+        np.flatnonzero(has_point & ((idx < 0) | suspect)),
+        lat_all,
+        lon_all,
+        idx,
+        snap,
+        placed,
+        reasons,
+        kinds,
+        fixes,
+        boundaries,
+        snap_m,
+    )
+    rows["lat"], rows["lon"] = lat_all, lon_all
 
     names = np.flatnonzero(~has_point)
-    cache: dict[tuple[str, str], tuple[int | None, str]] = {}
+    cache: dict[tuple[str, str], object] = {}
     for i in names:
         key = (str(rows["kecamatan"].iat[i]), str(rows["kabupaten"].iat[i]))
         if key not in cache:
-            found_name = boundaries.lookup(*key)
-            cache[key] = (found_name.index, found_name.reason)
-        where, why = cache[key]
+            cache[key] = boundaries.lookup(*key)
+        found_name = cache[key]
         placed[i] = "kecamatan"
-        if where is None:
-            reasons[i] = why
+        if found_name.index is not None:  # type: ignore[attr-defined]
+            idx[i] = found_name.index  # type: ignore[attr-defined]
+        elif found_name.suggestion is not None:  # type: ignore[attr-defined]
+            idx[i] = found_name.suggestion  # type: ignore[attr-defined]
+            fixes[int(i)] = (
+                f"kecamatan {key[0]!r} read as {boundaries.label(int(idx[i]))}, the one close "
+                "match; correct the spelling in the file"
+            )
         else:
-            idx[i] = where
+            kinds[i] = "kecamatan"
+            reasons[i] = found_name.reason  # type: ignore[attr-defined]
 
     ok = idx >= 0
     if len(names):
@@ -177,14 +205,65 @@ def geocode_rows(validated: Validated, boundaries: Boundaries, *, snap_m: float)
     for col in ("kecamatan_code", "kecamatan_name", "kabupaten_name", "placed_by"):
         rows[col] = rows[col].astype(object)
 
+    path = str(validated.table.path)
     rejected = pd.DataFrame(
         {
-            "file": str(validated.table.path),
+            "file": path,
             "line": rows["_line"].to_numpy()[~ok],
             "id": rows["id"].to_numpy()[~ok],
             "reason": reasons[~ok],
+            "kind": kinds[~ok],
         },
-        columns=REJECTED_COLUMNS,
+        columns=[*REJECTED_COLUMNS, "kind"],
     )
     rejected["line"] = rejected["line"].astype("int64")
-    return Geocoded(accepted=rows[ok].reset_index(drop=True), rejected=rejected)
+    fix_rows = sorted(fixes)
+    fixed = pd.DataFrame(
+        {
+            "file": path,
+            "line": rows["_line"].to_numpy()[fix_rows],
+            "id": rows["id"].to_numpy()[fix_rows],
+            "fix": [fixes[i] for i in fix_rows],
+        },
+        columns=FIXED_COLUMNS,
+    )
+    fixed["line"] = fixed["line"].astype("int64")
+    return Geocoded(accepted=rows[ok].reset_index(drop=True), rejected=rejected, fixed=fixed)
+
+
+def _try_swapped(
+    cand: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    idx: np.ndarray,
+    snap: np.ndarray,
+    placed: np.ndarray,
+    reasons: np.ndarray,
+    kinds: np.ndarray,
+    fixes: dict[int, str],
+    boundaries: Boundaries,
+    snap_m: float,
+) -> None:
+    """Swap lat and lon back where only the swapped point lies inside the boundaries."""
+    usable = cand[np.abs(lon[cand]) <= 90]
+    hit = np.zeros(0, dtype=np.int64)
+    if len(usable):
+        found = locate(lat[usable], lon[usable], boundaries, snap_m=snap_m)
+        good = found.index >= 0
+        hit = usable[good]
+        for i, where, metres in zip(hit, found.index[good], found.snap_m[good], strict=True):
+            fixes[int(i)] = (
+                f"lat {lat[i]:g} and lon {lon[i]:g} were swapped (the point lies in "
+                f"{boundaries.label(int(where))} only when swapped); swapped them back"
+            )
+            lat[i], lon[i] = lon[i], lat[i]
+            idx[i], snap[i], placed[i] = where, metres, "swapped"
+            reasons[i] = kinds[i] = ""
+    for i in np.setdiff1d(cand, hit):
+        if not reasons[i]:  # a swap suspect whose swap does not land either
+            kinds[i] = "coordinates"
+            reasons[i] = (
+                f"lat {lat[i]:g} is outside -90..90 degrees, and with lat and lon swapped the "
+                f"point is not in the {boundaries.source} boundaries either; check the "
+                "coordinates"
+            )

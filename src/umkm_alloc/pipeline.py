@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from umkm_alloc.boundaries import load_boundaries
+from umkm_alloc.boundaries import Boundaries, load_boundaries
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import GeodesicBackend, Pairs
 from umkm_alloc.errors import InputError
-from umkm_alloc.geocode import Geocoded, geocode_rows
+from umkm_alloc.geocode import geocode_rows
 from umkm_alloc.solve import solve_allocation
 from umkm_alloc.tables import read_table
-from umkm_alloc.validate import REJECTED_COLUMNS, Validated, validate_table
+from umkm_alloc.validate import FIXED_COLUMNS, REJECTED_COLUMNS, Validated, validate_table
 
 ALLOCATION_COLUMNS = [
     "producer_id",
@@ -48,12 +48,13 @@ _LIST_IDS = 3
 
 @dataclass(frozen=True)
 class FileCounts:
-    """Rows of one input file: read = accepted + rejected."""
+    """Rows of one input file: read = accepted + rejected; fixed rows are accepted ones."""
 
     path: str
     read: int
     accepted: int
     rejected: int
+    fixed: int
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Result:
     unmet_demand: pd.DataFrame
     unused_supply: pd.DataFrame
     rejected_rows: pd.DataFrame
+    fixed_rows: pd.DataFrame
     files: tuple[FileCounts, FileCounts]
     candidates: int
     cost_scale: int
@@ -96,6 +98,88 @@ class Result:
 
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Both tables read, validated and geocoded: everything before the allocation.
+
+    Attributes
+    ----------
+    producers, stores
+        Accepted rows with kecamatan and point, sorted by (id, product).
+    rejected_rows
+        ``file, line, id, reason, kind`` of every rejected row of both files.
+    fixed_rows
+        ``file, line, id, fix`` of every row that was accepted after a fix.
+    files
+        Row counts per input file.
+    boundaries
+        The kecamatan polygons used.
+    """
+
+    producers: pd.DataFrame
+    stores: pd.DataFrame
+    rejected_rows: pd.DataFrame
+    fixed_rows: pd.DataFrame
+    files: tuple[FileCounts, FileCounts]
+    boundaries: Boundaries
+
+
+def load_inputs(
+    config: AssignConfig,
+    *,
+    timings: dict[str, float] | None = None,
+    progress: Progress | None = None,
+) -> Inputs:
+    """Read, validate and geocode both tables (every check, no allocation).
+
+    Parameters
+    ----------
+    config
+        The run configuration (inputs, boundaries, snapping).
+    timings
+        Filled with wall seconds per stage when given.
+    progress
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    Inputs
+    """
+    timings = {} if timings is None else timings
+    note = progress or (lambda _stage: None)
+    with _timed("read", timings, note):
+        raw_p = read_table(config.producers, "producers", sheet=config.sheet)
+        raw_s = read_table(config.stores, "stores", sheet=config.sheet)
+    with _timed("validate", timings, note):
+        val_p, val_s = validate_table(raw_p), validate_table(raw_s)
+        _check_product_columns(val_p, val_s)
+    with _timed("geocode", timings, note):
+        boundaries = load_boundaries(config.boundaries)
+        geo_p = geocode_rows(val_p, boundaries, snap_m=config.snap_m)
+        geo_s = geocode_rows(val_s, boundaries, snap_m=config.snap_m)
+        producers, stores = _prepare(geo_p.accepted), _prepare(geo_s.accepted)
+        _name_products(producers, stores)
+        rejected = _stack(
+            [val_p.rejected, geo_p.rejected, val_s.rejected, geo_s.rejected],
+            [*REJECTED_COLUMNS, "kind"],
+            val_p,
+            val_s,
+        )
+        fixed = _stack([geo_p.fixed, geo_s.fixed], FIXED_COLUMNS, val_p, val_s)
+    files = (
+        _counts(val_p, len(producers), rejected, fixed),
+        _counts(val_s, len(stores), rejected, fixed),
+    )
+    return Inputs(
+        producers=producers,
+        stores=stores,
+        rejected_rows=rejected,
+        fixed_rows=fixed,
+        files=files,
+        boundaries=boundaries,
+    )
 
 
 def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
@@ -114,19 +198,8 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
     """
     timings: dict[str, float] = {}
     note = progress or (lambda _stage: None)
-
-    with _timed("read", timings, note):
-        raw_p = read_table(config.producers, "producers")
-        raw_s = read_table(config.stores, "stores")
-    with _timed("validate", timings, note):
-        val_p, val_s = validate_table(raw_p), validate_table(raw_s)
-        _check_product_columns(val_p, val_s)
-    with _timed("geocode", timings, note):
-        boundaries = load_boundaries(config.boundaries)
-        geo_p = geocode_rows(val_p, boundaries, snap_m=config.snap_m)
-        geo_s = geocode_rows(val_s, boundaries, snap_m=config.snap_m)
-        producers, stores = _prepare(geo_p.accepted), _prepare(geo_s.accepted)
-        _name_products(producers, stores)
+    inputs = load_inputs(config, timings=timings, progress=progress)
+    producers, stores = inputs.producers, inputs.stores
     backend = GeodesicBackend(circuity=config.circuity)
     with _timed("candidates", timings, note):
         arcs = _candidates(producers, stores, backend, max_km=config.max_km)
@@ -145,11 +218,6 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         allocations = _allocations(arcs, producers, stores)
         unmet = _unmet(producers, stores, arcs, backend, config.max_km)
         unused = _unused(producers, stores, arcs, backend, config.max_km)
-        rejected = _rejected(val_p, val_s, geo_p, geo_s)
-        files = (
-            _counts(val_p, len(producers), rejected),
-            _counts(val_s, len(stores), rejected),
-        )
     return Result(
         config=config,
         producers=producers,
@@ -157,12 +225,13 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         allocations=allocations,
         unmet_demand=unmet,
         unused_supply=unused,
-        rejected_rows=rejected,
-        files=files,
+        rejected_rows=inputs.rejected_rows,
+        fixed_rows=inputs.fixed_rows,
+        files=inputs.files,
         candidates=len(arcs),
         cost_scale=solution.cost_scale,
         distance=backend.params(),
-        boundaries=boundaries.source,
+        boundaries=inputs.boundaries.source,
         timings=timings,
     )
 
@@ -401,22 +470,28 @@ def _unused(
     return table.sort_values(["producer_id", "product"], kind="stable").reset_index(drop=True)
 
 
-def _rejected(val_p: Validated, val_s: Validated, geo_p: Geocoded, geo_s: Geocoded) -> pd.DataFrame:
-    parts = [val_p.rejected, geo_p.rejected, val_s.rejected, geo_s.rejected]
+def _stack(
+    parts: list[pd.DataFrame], columns: list[str], val_p: Validated, val_s: Validated
+) -> pd.DataFrame:
+    """Concatenate per-file row tables, sorted by file (producers first) and line."""
     kept = [p for p in parts if len(p)]
     if not kept:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS}).astype(
-            {"line": np.int64}
-        )
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        return empty.astype({"line": np.int64})
     table = pd.concat(kept, ignore_index=True)
     order = {str(val_p.table.path): 0, str(val_s.table.path): 1}
     table["_f"] = table["file"].map(order)
     table = table.sort_values(["_f", "line"], kind="stable").drop(columns="_f")
     table["line"] = table["line"].astype(np.int64)
-    return table.reset_index(drop=True)[REJECTED_COLUMNS]
+    return table.reset_index(drop=True)[columns]
 
 
-def _counts(val: Validated, accepted: int, rejected: pd.DataFrame) -> FileCounts:
+def _counts(
+    val: Validated, accepted: int, rejected: pd.DataFrame, fixed: pd.DataFrame
+) -> FileCounts:
     path = str(val.table.path)
     n_rej = int((rejected["file"] == path).sum()) if len(rejected) else 0
-    return FileCounts(path=path, read=accepted + n_rej, accepted=accepted, rejected=n_rej)
+    n_fix = int((fixed["file"] == path).sum()) if len(fixed) else 0
+    return FileCounts(
+        path=path, read=accepted + n_rej, accepted=accepted, rejected=n_rej, fixed=n_fix
+    )

@@ -18,13 +18,14 @@ from umkm_alloc.pipeline import (
 )
 from umkm_alloc.summary import summarize
 from umkm_alloc.tables import ensure_writable_dir, to_csv_bytes, write_atomic
-from umkm_alloc.validate import REJECTED_COLUMNS
+from umkm_alloc.validate import FIXED_COLUMNS, REJECTED_COLUMNS
 
 TABLE_FILES = (
     "allocations.csv",
     "unmet_demand.csv",
     "unused_supply.csv",
     "rejected_rows.csv",
+    "fixed_rows.csv",
     "summary.json",
 )
 
@@ -38,6 +39,7 @@ def result_files(result: Result) -> dict[str, bytes]:
         "unmet_demand.csv": to_csv_bytes(result.unmet_demand[UNMET_COLUMNS]),
         "unused_supply.csv": to_csv_bytes(result.unused_supply[UNUSED_COLUMNS]),
         "rejected_rows.csv": to_csv_bytes(result.rejected_rows[REJECTED_COLUMNS]),
+        "fixed_rows.csv": to_csv_bytes(result.fixed_rows[FIXED_COLUMNS]),
         "summary.json": summary_json(result),
     }
 

@@ -56,12 +56,14 @@ def summarize(result: Result) -> dict[str, Any]:
             "unmet_rows": len(result.unmet_demand),
             "unused_rows": len(result.unused_supply),
             "rows_rejected": len(result.rejected_rows),
+            "rows_fixed": len(result.fixed_rows),
         },
         "files": {
             kind: {
                 "path": fc.path,
                 "rows_read": fc.read,
                 "rows_accepted": fc.accepted,
+                "rows_fixed": fc.fixed,
                 "rows_rejected": fc.rejected,
             }
             for kind, fc in zip(("producers", "stores"), result.files, strict=True)

@@ -94,15 +94,18 @@ def normalise_header(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().casefold())
 
 
-def read_table(path: Path, kind: str) -> RawTable:
+def read_table(path: Path, kind: str, *, sheet: str | None = None) -> RawTable:
     """Read a producers or stores table.
 
     Parameters
     ----------
     path
-        A CSV file (``,`` ``;`` tab or ``|``; UTF-8 with or without BOM, or Windows-1252).
+        A CSV file (``,`` ``;`` tab or ``|``; UTF-8 with or without BOM, or Windows-1252)
+        or an Excel workbook (``.xlsx``).
     kind
         ``producers`` or ``stores``: selects the required columns and their aliases.
+    sheet
+        Worksheet of an ``.xlsx`` file (default: the first one).
 
     Returns
     -------
@@ -116,9 +119,14 @@ def read_table(path: Path, kind: str) -> RawTable:
     InputError
         The file is unreadable, empty, or lacks a required column.
     """
-    text, encoding = _decode(_read_bytes(path, kind), path)
-    delimiter = _sniff_delimiter(text)
-    header, rows, bad = _split_rows(text, delimiter, path)
+    data = _read_bytes(path, kind)
+    if data.startswith(b"PK\x03\x04"):
+        records, encoding, delimiter = _xlsx_records(data, path, sheet), "xlsx", ""
+    else:
+        text, encoding = _decode(data, path)
+        delimiter = _sniff_delimiter(text)
+        records = _csv_records(text, delimiter, path)
+    header, rows, bad = _split_rows(records, path)
     mapping, ignored = _map_columns(header, kind, path)
     frame = _to_frame(header, rows, mapping, kind)
     return RawTable(
@@ -144,13 +152,16 @@ def _read_bytes(path: Path, kind: str) -> bytes:
 
 
 def _decode(data: bytes, path: Path) -> tuple[str, str]:
-    if data.startswith(b"PK\x03\x04"):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text" export
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: broken UTF-16 text; save the file as CSV UTF-8") from exc
+    if data.startswith((b"\xd0\xcf\x11\xe0", b"\x00\x00")) or b"\x00" in data[:4096]:
         raise InputError(
-            f"{path}: looks like an Excel or zip file; .xlsx input is not supported in this "
-            "release, save the sheet as CSV (comma or semicolon separated)"
+            f"{path}: is a binary file, not a CSV or .xlsx table (an old .xls workbook?); "
+            "save it as .xlsx or CSV UTF-8"
         )
-    if b"\x00" in data[:4096]:
-        raise InputError(f"{path}: is a binary file, not a CSV table; export the sheet as CSV")
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -175,27 +186,86 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _split_rows(
-    text: str, delimiter: str, path: Path
-) -> tuple[list[str], list[tuple[int, list[str]]], list[tuple[int, str]]]:
+def _csv_records(text: str, delimiter: str, path: Path) -> list[tuple[int, list[str]]]:
+    """Split CSV text into ``(start line, cells)`` records; quotes may span lines."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    bad: list[tuple[int, str]] = []
+    records: list[tuple[int, list[str]]] = []
     prev_end = 0
     try:
         for record in reader:
-            start, prev_end = prev_end + 1, reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = record
-                continue
-            rows.append((start, record))
+            records.append((prev_end + 1, record))
+            prev_end = reader.line_num
     except csv.Error as exc:
         raise InputError(
             f"{path}, line {reader.line_num}: {exc}; check for an unclosed quote"
         ) from exc
+    return records
+
+
+def _xlsx_records(data: bytes, path: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
+    """Read a worksheet into ``(row number, cells as text)`` records."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise InputError(
+            f"{path}: is not a readable .xlsx workbook ({type(exc).__name__}); open it in Excel "
+            "and save it again, or export the sheet as CSV"
+        ) from exc
+    try:
+        if sheet is None:
+            ws = book.worksheets[0] if book.worksheets else None
+            if ws is None:
+                raise InputError(f"{path}: the workbook has no worksheet")
+        elif sheet in book.sheetnames:
+            ws = book[sheet]
+        else:
+            raise UsageError(
+                f"--sheet {sheet!r}: {path} has no such sheet; its sheets are "
+                f"{', '.join(book.sheetnames)}"
+            )
+        records = []
+        for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            records.append((number, [_cell_text(v) for v in row]))
+        return records
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise InputError(
+            f"{path}: the worksheet cannot be read ({type(exc).__name__}); open it in Excel and "
+            "save it again, or export the sheet as CSV"
+        ) from exc
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    """Excel cell -> the text a CSV export would hold (``10.0`` -> ``10``)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _split_rows(
+    records: list[tuple[int, list[str]]], path: Path
+) -> tuple[list[str], list[tuple[int, list[str]]], list[tuple[int, str]]]:
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    bad: list[tuple[int, str]] = []
+    for start, record in records:
+        if not any(cell.strip() for cell in record):
+            continue
+        if header is None:
+            header = record
+            continue
+        rows.append((start, record))
     if header is None:
         raise InputError(f"{path}: is empty; it needs a header row and at least one data row")
     width = len(header)

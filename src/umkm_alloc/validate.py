@@ -14,6 +14,20 @@ import pandas as pd
 from umkm_alloc.tables import ID_COLUMN, LINE, QTY_COLUMN, RawTable
 
 REJECTED_COLUMNS = ["file", "line", "id", "reason"]
+FIXED_COLUMNS = ["file", "line", "id", "fix"]
+
+#: Machine names of the rejection reasons (the ``kind`` column of rejected rows).
+REJECTION_KINDS = {
+    "missing_id": "identifier is empty",
+    "quantity": "capacity/demand is empty, not a number, negative or not whole",
+    "no_location": "no coordinates and no kecamatan",
+    "coordinates": "coordinates missing half, not numbers or out of range",
+    "product_empty": "product is empty",
+    "repeat": "repeated (id, product)",
+    "bad_row": "row does not fit the header",
+    "outside": "point outside the boundaries beyond the snap distance",
+    "kecamatan": "kecamatan unknown or ambiguous",
+}
 
 
 @dataclass(frozen=True)
@@ -29,7 +43,13 @@ class Validated:
         ``kecamatan``, ``kabupaten``, ``product``, ``product_key``, ``category``, ``qty``
         (int64), ``chain`` and ``_line``.
     rejected
-        ``file, line, id, reason`` for every row that failed.
+        ``file, line, id, reason`` for every row that failed, and ``kind``: the machine
+        names (:data:`REJECTION_KINDS`) of its reasons, ``;``-separated.
+
+    Notes
+    -----
+    ``accepted`` has a boolean ``swap_suspect``: latitude out of range but plausible as a
+    longitude (and the reverse); geocoding decides whether swapping them is the fix.
     """
 
     table: RawTable
@@ -57,13 +77,13 @@ def validate_table(table: RawTable) -> Validated:
     """
     frame = table.frame
     kind = table.kind
-    reasons: list[list[str]] = [[] for _ in range(len(frame))]
+    reasons: list[list[tuple[str, str]]] = [[] for _ in range(len(frame))]
     ids = frame[ID_COLUMN[kind]].astype(str)
     _check_ids(ids, ID_COLUMN[kind], reasons)
     qty = _check_quantity(frame[QTY_COLUMN[kind]], QTY_COLUMN[kind], table.decimal_comma, reasons)
-    lat, lon = _check_coordinates(frame, table.decimal_comma, reasons)
+    lat, lon, swap = _check_coordinates(frame, table.decimal_comma, reasons)
     product_key = _check_products(frame, reasons)
-    _check_repeats(ids, product_key, frame[LINE], ID_COLUMN[kind], reasons)
+    _check_repeats(ids, product_key, frame["product"], frame[LINE], ID_COLUMN[kind], reasons)
 
     ok = np.array([not r for r in reasons], dtype=bool)
     accepted = pd.DataFrame(
@@ -79,6 +99,7 @@ def validate_table(table: RawTable) -> Validated:
             "category": frame["category"].astype(str).str.casefold(),
             "qty": qty,
             "chain": frame["chain"].astype(str) if "chain" in frame else "",
+            "swap_suspect": swap,
             LINE: frame[LINE],
         }
     )[ok].reset_index(drop=True)
@@ -94,7 +115,14 @@ def validate_table(table: RawTable) -> Validated:
                 "file": str(table.path),
                 "line": frame[LINE][bad].to_numpy(),
                 "id": ids[bad].to_numpy(),
-                "reason": ["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b],
+                "reason": [
+                    "; ".join(t for _, t in r) for r, b in zip(reasons, bad, strict=True) if b
+                ],
+                "kind": [
+                    ";".join(dict.fromkeys(k for k, _ in r))
+                    for r, b in zip(reasons, bad, strict=True)
+                    if b
+                ],
             }
         )
     ]
@@ -106,26 +134,35 @@ def validate_table(table: RawTable) -> Validated:
                     "line": [ln for ln, _ in table.bad_rows],
                     "id": "",
                     "reason": [why for _, why in table.bad_rows],
+                    "kind": "bad_row",
                 }
             )
         )
     rejected = pd.concat(rejected_parts, ignore_index=True)
     rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
     rejected["line"] = rejected["line"].astype("int64")
-    return Validated(table=table, accepted=accepted, rejected=rejected[REJECTED_COLUMNS])
+    return Validated(table=table, accepted=accepted, rejected=rejected[[*REJECTED_COLUMNS, "kind"]])
 
 
-def _add(reasons: list[list[str]], mask: np.ndarray, make: object) -> None:
+Reasons = list[list[tuple[str, str]]]
+
+
+def _add(reasons: Reasons, mask: np.ndarray, kind: str, make: object) -> None:
     for i in np.flatnonzero(mask):
-        reasons[i].append(make(i) if callable(make) else str(make))
+        reasons[i].append((kind, make(i) if callable(make) else str(make)))
 
 
 def _collapse_spaces(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def _check_ids(ids: pd.Series, column: str, reasons: list[list[str]]) -> None:
-    _add(reasons, (ids == "").to_numpy(), f"{column} is empty; give every row an identifier")
+def _check_ids(ids: pd.Series, column: str, reasons: Reasons) -> None:
+    _add(
+        reasons,
+        (ids == "").to_numpy(),
+        "missing_id",
+        f"{column} is empty; give every row an identifier",
+    )
 
 
 def _to_number(cells: pd.Series, *, decimal_comma: bool, thousands: bool) -> pd.Series:
@@ -139,7 +176,7 @@ def _to_number(cells: pd.Series, *, decimal_comma: bool, thousands: bool) -> pd.
 
 
 def _check_quantity(
-    cells: pd.Series, column: str, decimal_comma: bool, reasons: list[list[str]]
+    cells: pd.Series, column: str, decimal_comma: bool, reasons: Reasons
 ) -> pd.Series:
     values = _to_number(cells, decimal_comma=decimal_comma, thousands=True)
     raw = values.to_numpy(dtype=float, na_value=np.nan)
@@ -150,26 +187,29 @@ def _check_quantity(
     neg = finite & (v < 0)
     frac = finite & ~neg & (np.mod(v, 1) != 0)
     huge = finite & (np.abs(v) >= 2**53)
-    _add(reasons, empty, f"{column} is empty; give a whole number of units >= 0")
+    q = "quantity"
+    _add(reasons, empty, q, f"{column} is empty; give a whole number of units >= 0")
     _add(
         reasons,
         nan | (~finite & ~empty & ~nan),
+        q,
         lambda i: f"{column} {cells.iat[i]!r} is not a number; give a whole number of units >= 0",
     )
-    _add(reasons, neg, lambda i: f"{column} {cells.iat[i]} is negative; give units >= 0")
+    _add(reasons, neg, q, lambda i: f"{column} {cells.iat[i]} is negative; give units >= 0")
     _add(
         reasons,
         frac,
+        q,
         lambda i: f"{column} {cells.iat[i]} is not a whole number; give whole units per period",
     )
-    _add(reasons, huge, lambda i: f"{column} {cells.iat[i]} is too large; check the value")
+    _add(reasons, huge, q, lambda i: f"{column} {cells.iat[i]} is too large; check the value")
     good = finite & ~neg & ~frac & ~huge
     return pd.Series(np.where(good, v, 0).astype("int64"))
 
 
 def _check_coordinates(
-    frame: pd.DataFrame, decimal_comma: bool, reasons: list[list[str]]
-) -> tuple[pd.Series, pd.Series]:
+    frame: pd.DataFrame, decimal_comma: bool, reasons: Reasons
+) -> tuple[pd.Series, pd.Series, np.ndarray]:
     lat_txt, lon_txt = frame["lat"], frame["lon"]
     lat = _to_number(lat_txt, decimal_comma=decimal_comma, thousands=False)
     lon = _to_number(lon_txt, decimal_comma=decimal_comma, thousands=False)
@@ -177,13 +217,15 @@ def _check_coordinates(
     lon_empty = (lon_txt == "").to_numpy()
     kec_empty = (frame["kecamatan"] == "").to_numpy()
     none = lat_empty & lon_empty
+    c = "coordinates"
     _add(
         reasons,
         none & kec_empty,
+        "no_location",
         "no coordinates and no kecamatan; give lat and lon, or the kecamatan name or code",
     )
-    _add(reasons, lat_empty & ~lon_empty, "lon is given but lat is empty; give both or neither")
-    _add(reasons, lon_empty & ~lat_empty, "lat is given but lon is empty; give both or neither")
+    _add(reasons, lat_empty & ~lon_empty, c, "lon is given but lat is empty; give both or neither")
+    _add(reasons, lon_empty & ~lat_empty, c, "lat is given but lon is empty; give both or neither")
     lat_v = lat.to_numpy(dtype=float, na_value=np.nan)
     lon_v = lon.to_numpy(dtype=float, na_value=np.nan)
     lat_bad = ~lat_empty & ~np.isfinite(lat_v)
@@ -191,34 +233,43 @@ def _check_coordinates(
     _add(
         reasons,
         lat_bad,
+        c,
         lambda i: f"lat {lat_txt.iat[i]!r} is not a number; give decimal degrees like -6.05",
     )
     _add(
         reasons,
         lon_bad,
+        c,
         lambda i: f"lon {lon_txt.iat[i]!r} is not a number; give decimal degrees like 106.2",
     )
-    lat_range = np.isfinite(lat_v) & (np.abs(lat_v) > 90)
-    lon_range = np.isfinite(lon_v) & (np.abs(lon_v) > 180)
-    _add(reasons, lat_range, lambda i: f"lat {lat_txt.iat[i]} is outside -90..90 degrees")
-    _add(reasons, lon_range, lambda i: f"lon {lon_txt.iat[i]} is outside -180..180 degrees")
-    return pd.Series(lat_v), pd.Series(lon_v)
+    with np.errstate(invalid="ignore"):
+        lat_range = np.isfinite(lat_v) & (np.abs(lat_v) > 90)
+        lon_range = np.isfinite(lon_v) & (np.abs(lon_v) > 180)
+        # a latitude of 106 with a longitude of -6 is a swapped pair, not a bad row:
+        # geocoding swaps it back when the swapped point lies inside the boundaries
+        swap = lat_range & ~lon_range & (np.abs(lat_v) <= 180) & (np.abs(lon_v) <= 90)
+    _add(
+        reasons, lat_range & ~swap, c, lambda i: f"lat {lat_txt.iat[i]} is outside -90..90 degrees"
+    )
+    _add(reasons, lon_range, c, lambda i: f"lon {lon_txt.iat[i]} is outside -180..180 degrees")
+    return pd.Series(lat_v), pd.Series(lon_v), swap
 
 
-def _check_products(frame: pd.DataFrame, reasons: list[list[str]]) -> pd.Series:
+def _check_products(frame: pd.DataFrame, reasons: Reasons) -> pd.Series:
     present = "product" in frame.attrs.get("present", ())
     key = frame["product"].map(_collapse_spaces).str.casefold()
     if present:
-        _add(reasons, (key == "").to_numpy(), "product is empty; name the product")
+        _add(reasons, (key == "").to_numpy(), "product_empty", "product is empty; name the product")
     return key.astype(object)
 
 
 def _check_repeats(
     ids: pd.Series,
     product_key: pd.Series,
+    products: pd.Series,
     lines: pd.Series,
     column: str,
-    reasons: list[list[str]],
+    reasons: Reasons,
 ) -> None:
     keyed = pd.DataFrame({"id": ids, "p": product_key, "line": lines})
     keyed = keyed[keyed["id"] != ""]
@@ -227,9 +278,12 @@ def _check_repeats(
         return
     first_line = keyed.groupby(["id", "p"], sort=False)["line"].transform("min")
     for pos in keyed.index[dup]:
-        prod = product_key.iat[pos]
+        prod = " ".join(str(products.iat[pos]).split())
         what = f"{column} {ids.iat[pos]!r}" + (f" with product {prod!r}" if prod else "")
         reasons[pos].append(
-            f"repeats {what} first given on line {first_line.loc[pos]}; "
-            "repeats are rejected, not summed: merge them into one row"
+            (
+                "repeat",
+                f"repeats {what} first given on line {first_line.loc[pos]}; "
+                "repeats are rejected, not summed: merge them into one row",
+            )
         )

@@ -45,9 +45,11 @@ def _root(
     """Zone-based supply allocation for UMKM producers and stores."""
 
 
-from umkm_alloc.cli import assign as _assign  # noqa: E402  (registers the command)
+from umkm_alloc.cli import assign as _assign  # noqa: E402
+from umkm_alloc.cli import validate as _validate  # noqa: E402
 
 _assign.register(app)
+_validate.register(app)
 
 
 def main() -> None:

@@ -52,3 +52,14 @@ def handle_errors(*, verbose: bool = False) -> Iterator[None]:
             err=True,
         )
         raise typer.Exit(1) from None
+
+
+def write_stdout(data: bytes) -> None:
+    """Write bytes to standard output (data only; messages go to stderr)."""
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is not None:
+        stream.write(data)
+        stream.flush()
+    else:  # a text-only stdout (some embedding hosts)
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()

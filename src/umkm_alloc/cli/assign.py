@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 
 from umkm_alloc.cli import options as o
-from umkm_alloc.cli._common import handle_errors, stderr_console
+from umkm_alloc.cli._common import handle_errors, stderr_console, write_stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +27,7 @@ def assign_command(
     output: o.Output = None,
     out_dir: o.OutDir = None,
     strict: o.Strict = None,
+    sheet: o.Sheet = None,
     quiet: o.Quiet = False,
     verbose: o.Verbose = False,
 ) -> None:
@@ -55,6 +55,7 @@ def assign_command(
                 "output": output,
                 "out_dir": str(out_dir) if out_dir else None,
                 "strict": strict,
+                "sheet": sheet,
             },
             config_file=config,
         )
@@ -68,15 +69,5 @@ def assign_command(
                 f"--strict: {len(result.rejected_rows)} input row(s) rejected, nothing written; "
                 "fix them (see 'umkm-alloc validate') or run without --strict"
             )
-        written = write_result(result, output=target, out_dir=target_dir, stdout=_write_stdout)
+        written = write_result(result, output=target, out_dir=target_dir, stdout=write_stdout)
         render_assign(console, result, written=written, verbose=verbose)
-
-
-def _write_stdout(data: bytes) -> None:
-    stream = getattr(sys.stdout, "buffer", None)
-    if stream is not None:
-        stream.write(data)
-        stream.flush()
-    else:  # a text-only stdout (some embedding hosts)
-        sys.stdout.write(data.decode("utf-8"))
-        sys.stdout.flush()

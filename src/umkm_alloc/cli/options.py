@@ -92,3 +92,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr
 Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Stage timings; tracebacks on errors.")
 ]
+Sheet = Annotated[
+    str | None,
+    typer.Option("--sheet", help="Worksheet of .xlsx inputs [the first].", show_default=False),
+]

@@ -9,8 +9,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from umkm_alloc.pipeline import Result
+from umkm_alloc.pipeline import Inputs, Result
 from umkm_alloc.summary import summarize
+from umkm_alloc.validate import REJECTION_KINDS
 
 REASON_LABELS = {
     "no_producer": "no producer offers the product",
@@ -44,7 +45,8 @@ def render_assign(
     for kind, info in s["files"].items():
         console.print(
             f"  {kind:<9} {info['path']}: {info['rows_read']} rows read, "
-            f"{info['rows_accepted']} accepted, {info['rows_rejected']} rejected"
+            f"{info['rows_accepted']} accepted ({info['rows_fixed']} after a fix), "
+            f"{info['rows_rejected']} rejected"
         )
     totals = Table(show_header=False, box=None, pad_edge=False)
     totals.add_column(style="bold")
@@ -70,6 +72,8 @@ def render_assign(
     console.print(_kecamatan_table(s["by_kecamatan"]))
     _reasons(console, "Unmet demand by reason", s["unmet_by_reason"])
     _reasons(console, "Unused supply by reason", s["unused_by_reason"])
+    if len(result.fixed_rows):
+        render_fixed(console, result.fixed_rows)
     if len(result.rejected_rows):
         render_rejected(console, result.rejected_rows)
     if verbose:
@@ -130,3 +134,51 @@ def render_rejected(console: Console, rejected: pd.DataFrame) -> None:
             f"... and {len(rejected) - _SHOW_REJECTED} more (all in rejected_rows.csv "
             "with --out-dir)"
         )
+
+
+def render_fixed(console: Console, fixed: pd.DataFrame) -> None:
+    """Print the first rows that were accepted after a fix."""
+    table = Table(
+        title=f"Fixed rows ({len(fixed)}): accepted, but correct them in the file",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for col in ("file", "line", "id", "fix"):
+        table.add_column(col, overflow="fold")
+    for row in fixed.head(_SHOW_REJECTED).itertuples(index=False):
+        table.add_row(str(row.file), str(row.line), str(row.id), str(row.fix))
+    console.print(table)
+    if len(fixed) > _SHOW_REJECTED:
+        console.print(f"... and {len(fixed) - _SHOW_REJECTED} more (all in fixed_rows.csv)")
+
+
+_EXAMPLES_PER_REASON = 3
+
+
+def render_validation(console: Console, inputs: Inputs) -> None:
+    """Print the outcome of every check: counts per file, reasons with examples, fixes."""
+    console.print("[bold]umkm-alloc validate[/bold]")
+    for kind, fc in zip(("producers", "stores"), inputs.files, strict=True):
+        console.print(
+            f"  {kind:<9} {fc.path}: {fc.read} rows read, {fc.accepted} accepted "
+            f"({fc.fixed} after a fix), {fc.rejected} rejected"
+        )
+    rejected = inputs.rejected_rows
+    if len(rejected):
+        table = Table(title="Rejected rows by reason", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("reason")
+        table.add_column("rows", justify="right")
+        table.add_column("examples (file:line id: reason)", overflow="fold")
+        kinds = rejected["kind"].str.split(";").explode()
+        for kind in sorted(set(kinds), key=lambda k: (-int((kinds == k).sum()), k)):
+            rows = rejected[rejected["kind"].str.split(";").map(lambda ks, k=kind: k in ks)]
+            examples = "\n".join(
+                f"{r.file}:{r.line} {r.id}: {r.reason}"
+                for r in rows.head(_EXAMPLES_PER_REASON).itertuples(index=False)
+            )
+            table.add_row(REJECTION_KINDS.get(kind, kind), str(len(rows)), examples)
+        console.print(table)
+    if len(inputs.fixed_rows):
+        render_fixed(console, inputs.fixed_rows)
+    if not len(rejected) and not len(inputs.fixed_rows):
+        console.print("All rows pass every check.")
