@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
 
@@ -22,6 +23,30 @@ def stderr_console(*, quiet: bool = False):
         # logs of scheduled jobs: wide enough for the tables, stable from run to run
         console = Console(stderr=True, quiet=quiet, highlight=False, width=110)
     return console
+
+
+STAGE_LABELS = {
+    "read": "reading the tables",
+    "validate": "checking the rows",
+    "geocode": "placing rows in kecamatan",
+    "candidates": "finding producer-store pairs in reach",
+    "solve": "solving the allocation",
+    "tabulate": "building the tables",
+    "write": "writing the outputs",
+}
+
+
+@contextmanager
+def stage_progress(console: Any) -> Iterator[Callable[[str], None]]:
+    """Yield a callback that shows the current stage with a spinner on a terminal.
+
+    Nothing is shown when stderr is not a terminal (logs, pipes) or the console is quiet.
+    """
+    if console.quiet or not console.is_terminal:
+        yield lambda _stage: None
+        return
+    with console.status("starting", spinner="dots") as status:
+        yield lambda stage: status.update(STAGE_LABELS.get(stage, stage) + " ...")
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from umkm_alloc.cli import options as o
-from umkm_alloc.cli._common import handle_errors, stderr_console, write_stdout
+from umkm_alloc.cli._common import handle_errors, stage_progress, stderr_console, write_stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -62,12 +62,17 @@ def assign_command(
         target_dir = Path(outputs["out_dir"]) if outputs.get("out_dir") else None
         target = outputs.get("output") or ("-" if target_dir is None else None)
         console = stderr_console(quiet=quiet)
-        result = assign(cfg)
+        with stage_progress(console) as progress:
+            result = assign(cfg, progress=progress)
+            if not (cfg.strict and len(result.rejected_rows)):
+                progress("write")
+                written = write_result(
+                    result, output=target, out_dir=target_dir, stdout=write_stdout
+                )
         if cfg.strict and len(result.rejected_rows):
             render_rejected(console, result.rejected_rows)
             raise StrictError(
                 f"--strict: {len(result.rejected_rows)} input row(s) rejected, nothing written; "
                 "fix them (see 'umkm-alloc validate') or run without --strict"
             )
-        written = write_result(result, output=target, out_dir=target_dir, stdout=write_stdout)
         render_assign(console, result, written=written, verbose=verbose)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from umkm_alloc.cli import options as o
-from umkm_alloc.cli._common import handle_errors, stderr_console, write_stdout
+from umkm_alloc.cli._common import handle_errors, stage_progress, stderr_console, write_stdout
 
 RejectedOut = Annotated[
     str | None,
@@ -62,8 +62,9 @@ def validate_command(
             },
             config_file=config,
         )
-        inputs = load_inputs(cfg)
         console = stderr_console(quiet=quiet)
+        with stage_progress(console) as progress:
+            inputs = load_inputs(cfg, progress=progress)
         render_validation(console, inputs)
         if output is not None:
             data = to_csv_bytes(inputs.rejected_rows[REJECTED_COLUMNS])
