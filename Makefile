@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/umkm-alloc assign examples/producers.csv examples/stores.csv --out-dir $(DEMO_OUT)
+	$(BIN)/umkm-alloc assign examples/producers.csv examples/stores.csv \
+		--config examples/serang.toml --out-dir $(DEMO_OUT) --report
 	@echo "tables written to $(DEMO_OUT)/"
 
 test: $(STAMP)

@@ -6,7 +6,7 @@ import io
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from typer.testing import CliRunner
@@ -178,7 +178,16 @@ def render(rows: list[dict], d: dict) -> bytes:
 )
 @given(st.lists(ROW, min_size=1, max_size=8), dialects())
 def test_random_tables_in_random_dialects_read_back_equal(write, rows, dialect):
-    path = write("p.csv", render(rows, dialect))
+    data = render(rows, dialect)
+    if dialect["encoding"] == "cp1252":
+        # cp1252 bytes that also happen to be valid UTF-8 ("Â¡") are read as UTF-8: the
+        # one ambiguity of encoding detection, and not one real names run into
+        try:
+            data.decode("utf-8")
+            assume(data.isascii())
+        except UnicodeDecodeError:
+            pass
+    path = write("p.csv", data)
     validated = validate_table(read_table(path, "producers"))
     assert validated.rejected.empty, validated.rejected["reason"].tolist()
     acc = validated.accepted

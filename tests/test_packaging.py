@@ -42,6 +42,8 @@ def test_wheel_contains_data_and_notice(wheel):
     assert "umkm_alloc/data/kecamatan_boundaries.geojson" in names
     assert "umkm_alloc/data/NOTICE" in names
     assert "umkm_alloc/cli/assign.py" in names
+    assert "umkm_alloc/static/leaflet/leaflet.js" in names
+    assert "umkm_alloc/static/leaflet/LICENSE" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "umkm-alloc = umkm_alloc.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 

@@ -27,6 +27,7 @@ ASSIGN_KEYS: dict[str, type] = {
     "report": bool,
     "strict": bool,
     "sheet": str,
+    "lang": str,
 }
 
 
@@ -177,7 +178,7 @@ def resolve_assign(
                 f"missing {key.upper()} table; give it as an argument "
                 f"or as assign.{key} in the --config file"
             )
-    output_keys = ("output", "out_dir", "report")
+    output_keys = ("output", "out_dir", "report", "lang")
     outputs = {k: merged.pop(k) for k in output_keys if k in merged}
     merged.pop("quiet", None)
     merged["producers"] = Path(merged["producers"])

@@ -17,6 +17,19 @@ from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import GeodesicBackend, Pairs
 from umkm_alloc.errors import InputError
 from umkm_alloc.geocode import geocode_rows
+from umkm_alloc.rules import (
+    BEYOND_DISTANCE,
+    ELIGIBLE,
+    REASONS,
+    Rules,
+    ZoneMap,
+    chain_key,
+    check_categories_used,
+    evaluate,
+    load_rules,
+    max_limit_km,
+    reason_text,
+)
 from umkm_alloc.solve import solve_allocation
 from umkm_alloc.tables import read_table
 from umkm_alloc.validate import FIXED_COLUMNS, REJECTED_COLUMNS, Validated, validate_table
@@ -73,6 +86,12 @@ class Result:
         Row counts per input file.
     candidates
         Number of eligible (producer row, store row) pairs.
+    arcs
+        Every same-product pair within the largest distance limit: ``p``, ``s`` (rows of
+        ``producers`` and ``stores``), ``km``, ``code`` (0 eligible, else the first rule that
+        excludes it, see :data:`umkm_alloc.rules.REASONS`) and ``flow``.
+    rules, zone_map
+        The supply rules of the run and the zone of every kecamatan.
     cost_scale
         Integer cost units per km used by the solver.
     distance
@@ -91,6 +110,9 @@ class Result:
     fixed_rows: pd.DataFrame
     files: tuple[FileCounts, FileCounts]
     candidates: int
+    arcs: pd.DataFrame
+    rules: Rules
+    zone_map: ZoneMap
     cost_scale: int
     distance: dict[str, Any]
     boundaries: str
@@ -116,6 +138,8 @@ class Inputs:
         Row counts per input file.
     boundaries
         The kecamatan polygons used.
+    rules, zone_map
+        The supply rules of ``--config`` (default: none) and the zone of every kecamatan.
     """
 
     producers: pd.DataFrame
@@ -124,6 +148,8 @@ class Inputs:
     fixed_rows: pd.DataFrame
     files: tuple[FileCounts, FileCounts]
     boundaries: Boundaries
+    rules: Rules
+    zone_map: ZoneMap
 
 
 def load_inputs(
@@ -157,10 +183,13 @@ def load_inputs(
         _check_product_columns(val_p, val_s)
     with _timed("geocode", timings, note):
         boundaries = load_boundaries(config.boundaries)
+        rules = load_rules(config.config_file, boundaries)
+        zone_map = ZoneMap.build(rules, boundaries)
         geo_p = geocode_rows(val_p, boundaries, snap_m=config.snap_m)
         geo_s = geocode_rows(val_s, boundaries, snap_m=config.snap_m)
         producers, stores = _prepare(geo_p.accepted), _prepare(geo_s.accepted)
         _name_products(producers, stores)
+        _categorise(producers, stores, rules, config)
         rejected = _stack(
             [val_p.rejected, geo_p.rejected, val_s.rejected, geo_s.rejected],
             [*REJECTED_COLUMNS, "kind"],
@@ -179,6 +208,8 @@ def load_inputs(
         fixed_rows=fixed,
         files=files,
         boundaries=boundaries,
+        rules=rules,
+        zone_map=zone_map,
     )
 
 
@@ -202,22 +233,26 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
     producers, stores = inputs.producers, inputs.stores
     backend = GeodesicBackend(circuity=config.circuity)
     with _timed("candidates", timings, note):
-        arcs = _candidates(producers, stores, backend, max_km=config.max_km)
+        arcs = _candidates(producers, stores, backend, inputs, max_km=config.max_km)
+        eligible = arcs["code"].to_numpy() == ELIGIBLE
     with _timed("solve", timings, note):
         solution = solve_allocation(
             producers["qty"].to_numpy(),
             stores["qty"].to_numpy(),
-            arcs["p"].to_numpy(),
-            arcs["s"].to_numpy(),
-            arcs["km"].to_numpy(),
+            arcs["p"].to_numpy()[eligible],
+            arcs["s"].to_numpy()[eligible],
+            arcs["km"].to_numpy()[eligible],
         )
-        arcs["flow"] = solution.flow
+        flow = np.zeros(len(arcs), dtype=np.int64)
+        flow[eligible] = solution.flow
+        arcs["flow"] = flow
     with _timed("tabulate", timings, note):
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
         stores["allocated"] = _sum_by(arcs, "s", len(stores))
         allocations = _allocations(arcs, producers, stores)
-        unmet = _unmet(producers, stores, arcs, backend, config.max_km)
-        unused = _unused(producers, stores, arcs, backend, config.max_km)
+        explain = _Reasons(producers, stores, arcs, backend, inputs, config.max_km)
+        unmet = explain.unmet()
+        unused = explain.unused()
     return Result(
         config=config,
         producers=producers,
@@ -228,7 +263,10 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         rejected_rows=inputs.rejected_rows,
         fixed_rows=inputs.fixed_rows,
         files=inputs.files,
-        candidates=len(arcs),
+        candidates=int(eligible.sum()),
+        arcs=arcs,
+        rules=inputs.rules,
+        zone_map=inputs.zone_map,
         cost_scale=solution.cost_scale,
         distance=backend.params(),
         boundaries=inputs.boundaries.source,
@@ -282,11 +320,38 @@ def _sites(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return inverse.reshape(-1).astype(np.int64), uniq[:, 0], uniq[:, 1]
 
 
+def _categorise(
+    producers: pd.DataFrame, stores: pd.DataFrame, rules: Rules, config: AssignConfig
+) -> None:
+    """Give every row its category key: its own cell, else the rules' ``[products]``."""
+    for rows in (producers, stores):
+        rows["category"] = pd.Series(
+            [
+                rules.category_of(k, c)
+                for k, c in zip(rows["product_key"], rows["category"], strict=True)
+            ],
+            index=rows.index,
+            dtype=object,
+        )
+    if config.config_file is not None:
+        used = set(producers["category"]) | set(stores["category"])
+        check_categories_used(rules, used - {""}, config.config_file)
+
+
 def _candidates(
-    producers: pd.DataFrame, stores: pd.DataFrame, backend: GeodesicBackend, *, max_km: float
+    producers: pd.DataFrame,
+    stores: pd.DataFrame,
+    backend: GeodesicBackend,
+    inputs: Inputs,
+    *,
+    max_km: float,
 ) -> pd.DataFrame:
-    """Eligible (producer row, store row) pairs: same product, within ``max_km`` by road."""
-    columns = {"p": np.int64, "s": np.int64, "km": float}
+    """Same-product pairs within the largest limit, each with its rule code (0 = eligible).
+
+    The spatial search uses the largest distance limit of any category; each pair is then
+    judged by :func:`umkm_alloc.rules.evaluate` (its category's limit, chain, forbid, zones).
+    """
+    columns = {"p": np.int64, "s": np.int64, "km": float, "code": np.int8}
     p_rows = producers[producers["qty"] > 0]
     s_rows = stores[stores["qty"] > 0]
     p_rows = p_rows[p_rows["product_key"].isin(set(s_rows["product_key"]))]
@@ -295,7 +360,8 @@ def _candidates(
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()})
     p_site, p_lon, p_lat = _sites(p_rows)
     s_site, s_lon, s_lat = _sites(s_rows)
-    pairs: Pairs = backend.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=max_km)
+    reach = max_limit_km(inputs.rules, max_km)
+    pairs: Pairs = backend.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=reach)
     site_pairs = pd.DataFrame({"ps": pairs.left, "ss": pairs.right, "km": pairs.km})
     left = pd.DataFrame(
         {"p": p_rows.index.to_numpy(), "ps": p_site, "key": p_rows["product_key"].to_numpy()}
@@ -305,7 +371,32 @@ def _candidates(
     )
     arcs = site_pairs.merge(left, on="ps").merge(right, on=["ss", "key"])
     arcs = arcs.sort_values(["p", "s"], kind="stable").reset_index(drop=True)
-    return arcs[["p", "s", "km"]].astype(columns)
+    arcs["code"] = _codes(producers, stores, arcs, inputs, max_km)
+    return arcs[list(columns)].astype(columns)
+
+
+def _codes(
+    producers: pd.DataFrame,
+    stores: pd.DataFrame,
+    arcs: pd.DataFrame,
+    inputs: Inputs,
+    max_km: float,
+) -> np.ndarray:
+    """Rule code of each arc (see :func:`umkm_alloc.rules.evaluate`)."""
+    pi, si = arcs["p"].to_numpy(), arcs["s"].to_numpy()
+    p_cat = producers["category"].to_numpy(dtype=object)[pi]
+    s_cat = stores["category"].to_numpy(dtype=object)[si]
+    category = np.where(p_cat != "", p_cat, s_cat)
+    return evaluate(
+        inputs.rules,
+        inputs.zone_map,
+        p_kec=pd.Categorical(producers["kecamatan_code"]).take(pi),
+        s_kec=pd.Categorical(stores["kecamatan_code"]).take(si),
+        category=pd.Categorical(category),
+        chain=pd.Categorical(stores["chain"].map(chain_key)).take(si),
+        km=arcs["km"].to_numpy(),
+        default_max_km=max_km,
+    )
 
 
 def _sum_by(arcs: pd.DataFrame, col: str, n: int) -> np.ndarray:
@@ -344,14 +435,14 @@ def _id_list(ids: list[str]) -> str:
 
 def _nearest(
     rows: pd.DataFrame, others: pd.DataFrame, backend: GeodesicBackend
-) -> dict[int, tuple[str, float]]:
-    """For each row, the nearest row of ``others`` with the same product: (id, road km).
+) -> dict[int, tuple[int, float]]:
+    """For each row, the nearest row of ``others`` with the same product: (index, road km).
 
     The nearest point in degree space bounds the search; every point within a slightly
     larger degree radius is then measured exactly, so the answer is the geodesic nearest
     (ties broken by id).
     """
-    out: dict[int, tuple[str, float]] = {}
+    out: dict[int, tuple[int, float]] = {}
     for key, group in rows.groupby("product_key", sort=True):
         cands = others[others["product_key"] == key]
         if cands.empty:
@@ -370,104 +461,165 @@ def _nearest(
         )
         ids = cands["id"].to_numpy()[ci].astype(str)
         order = np.lexsort((ids, km, gi))
-        gi, ids, km = gi[order], ids[order], km[order]
+        gi, ci, km = gi[order], ci[order], km[order]
         lead = np.r_[True, gi[1:] != gi[:-1]]
-        for g, other_id, d in zip(gi[lead], ids[lead], km[lead], strict=True):
-            out[int(group.index[g])] = (str(other_id), float(d))
+        for g, c, d in zip(gi[lead], ci[lead], km[lead], strict=True):
+            out[int(group.index[g])] = (int(cands.index[c]), float(d))
     return out
 
 
-def _unmet(
-    producers: pd.DataFrame,
-    stores: pd.DataFrame,
-    arcs: pd.DataFrame,
-    backend: GeodesicBackend,
-    max_km: float,
-) -> pd.DataFrame:
-    short = stores[stores["qty"] > stores["allocated"]]
-    offered = producers[producers["qty"] > 0]
-    offered_keys = set(offered["product_key"])
-    eligible = arcs.groupby("s")["p"].apply(list).to_dict() if len(arcs) else {}
-    nearest = _nearest(short[~short.index.isin(list(eligible))], offered, backend)
-    reasons, kinds = [], []
-    for idx, row in short.iterrows():
-        label = row["product"] or "any product"
-        if row["product_key"] not in offered_keys:
-            kinds.append("no_producer")
-            reasons.append(f"no producer offers {label}")
-        elif idx not in eligible:
-            kinds.append("beyond_distance")
-            pid, km = nearest[int(idx)]
-            reasons.append(
-                f"nearest producer of {label} ({pid}) is {km:.1f} km away, "
-                f"beyond the {max_km:g} km limit"
-            )
-        else:
-            kinds.append("capacity_used")
-            ids = sorted({str(producers["id"].iat[p]) for p in eligible[idx]})
-            reasons.append(
-                f"capacity of the {len(ids)} producer(s) in reach ({_id_list(ids)}) "
-                "is used by other stores"
-            )
-    table = pd.DataFrame(
-        {
-            "store_id": short["id"],
-            "store_name": short["name"],
-            "product": short["product"],
-            "demand": short["qty"].astype(np.int64),
-            "allocated": short["allocated"].astype(np.int64),
-            "unmet": (short["qty"] - short["allocated"]).astype(np.int64),
-            "reason": reasons,
-            "kind": kinds,
-        },
-        columns=[*UNMET_COLUMNS, "kind"],
-    )
-    return table.sort_values(["store_id", "product"], kind="stable").reset_index(drop=True)
+class _Reasons:
+    """Why a store row is short or a producer row has capacity left, in one vocabulary.
 
+    ``kind`` is one of ``no_producer`` / ``no_store`` (nobody offers or orders the product),
+    ``beyond_distance`` (the nearest one is beyond the limit), ``chain``, ``forbid``,
+    ``zone_mode`` (every pair in reach is excluded by that rule: the nearest one's rule is
+    named), ``capacity_used`` / ``demand_met`` (the pairs in reach are used up; in a maximum
+    flow that is always why).
+    """
 
-def _unused(
-    producers: pd.DataFrame,
-    stores: pd.DataFrame,
-    arcs: pd.DataFrame,
-    backend: GeodesicBackend,
-    max_km: float,
-) -> pd.DataFrame:
-    spare = producers[producers["qty"] > producers["allocated"]]
-    ordering = stores[stores["qty"] > 0]
-    ordered_keys = set(ordering["product_key"])
-    eligible = arcs.groupby("p")["s"].apply(list).to_dict() if len(arcs) else {}
-    nearest = _nearest(spare[~spare.index.isin(list(eligible))], ordering, backend)
-    reasons, kinds = [], []
-    for idx, row in spare.iterrows():
-        label = row["product"] or "any product"
-        if row["product_key"] not in ordered_keys:
-            kinds.append("no_store")
-            reasons.append(f"no store orders {label}")
-        elif idx not in eligible:
-            kinds.append("beyond_distance")
-            sid, km = nearest[int(idx)]
-            reasons.append(
-                f"nearest store ordering {label} ({sid}) is {km:.1f} km away, "
-                f"beyond the {max_km:g} km limit"
-            )
-        else:
-            kinds.append("demand_met")
-            ids = sorted({str(stores["id"].iat[s]) for s in eligible[idx]})
-            reasons.append(f"the {len(ids)} store(s) in reach ({_id_list(ids)}) are fully supplied")
-    table = pd.DataFrame(
-        {
-            "producer_id": spare["id"],
-            "producer_name": spare["name"],
-            "product": spare["product"],
-            "capacity": spare["qty"].astype(np.int64),
-            "allocated": spare["allocated"].astype(np.int64),
-            "unused": (spare["qty"] - spare["allocated"]).astype(np.int64),
-            "reason": reasons,
-            "kind": kinds,
-        },
-        columns=[*UNUSED_COLUMNS, "kind"],
-    )
-    return table.sort_values(["producer_id", "product"], kind="stable").reset_index(drop=True)
+    def __init__(
+        self,
+        producers: pd.DataFrame,
+        stores: pd.DataFrame,
+        arcs: pd.DataFrame,
+        backend: GeodesicBackend,
+        inputs: Inputs,
+        max_km: float,
+    ) -> None:
+        self.producers, self.stores, self.arcs = producers, stores, arcs
+        self.backend, self.inputs, self.max_km = backend, inputs, max_km
+
+    def unmet(self) -> pd.DataFrame:
+        """Return the unmet-demand table with reasons."""
+        short = self.stores[self.stores["qty"] > self.stores["allocated"]]
+        kinds, reasons = self._explain(short, side="s", others=self.producers, what="producer")
+        table = pd.DataFrame(
+            {
+                "store_id": short["id"],
+                "store_name": short["name"],
+                "product": short["product"],
+                "demand": short["qty"].astype(np.int64),
+                "allocated": short["allocated"].astype(np.int64),
+                "unmet": (short["qty"] - short["allocated"]).astype(np.int64),
+                "reason": reasons,
+                "kind": kinds,
+            },
+            columns=[*UNMET_COLUMNS, "kind"],
+        )
+        return table.sort_values(["store_id", "product"], kind="stable").reset_index(drop=True)
+
+    def unused(self) -> pd.DataFrame:
+        """Return the unused-supply table with reasons."""
+        spare = self.producers[self.producers["qty"] > self.producers["allocated"]]
+        kinds, reasons = self._explain(spare, side="p", others=self.stores, what="store")
+        table = pd.DataFrame(
+            {
+                "producer_id": spare["id"],
+                "producer_name": spare["name"],
+                "product": spare["product"],
+                "capacity": spare["qty"].astype(np.int64),
+                "allocated": spare["allocated"].astype(np.int64),
+                "unused": (spare["qty"] - spare["allocated"]).astype(np.int64),
+                "reason": reasons,
+                "kind": kinds,
+            },
+            columns=[*UNUSED_COLUMNS, "kind"],
+        )
+        return table.sort_values(["producer_id", "product"], kind="stable").reset_index(drop=True)
+
+    def _explain(
+        self, rows: pd.DataFrame, *, side: str, others: pd.DataFrame, what: str
+    ) -> tuple[list[str], list[str]]:
+        other_side = "p" if side == "s" else "s"
+        arcs = self.arcs
+        in_reach = arcs[arcs["code"] != BEYOND_DISTANCE]
+        eligible = in_reach[in_reach["code"] == ELIGIBLE]
+        elig_ids = (
+            eligible.assign(oid=others["id"].to_numpy()[eligible[other_side].to_numpy()])
+            .groupby(side)["oid"]
+            .agg(lambda v: sorted(set(map(str, v))))
+            .to_dict()
+        )
+        excluded = in_reach[in_reach["code"] != ELIGIBLE]
+        excluded = excluded.assign(oid=others["id"].to_numpy()[excluded[other_side].to_numpy()])
+        excluded = excluded.sort_values([side, "km", "oid"], kind="stable")
+        first_excl = excluded.drop_duplicates(side).set_index(side)
+        n_excl = excluded.groupby(side).size().to_dict()
+        offered = others[others["qty"] > 0]
+        keys = set(offered["product_key"])
+        far_rows = rows[~rows.index.isin(list(elig_ids)) & ~rows.index.isin(first_excl.index)]
+        nearest = _nearest(far_rows[far_rows["product_key"].isin(keys)], offered, self.backend)
+        verb = "used by other stores" if side == "s" else ""
+        kinds: list[str] = []
+        reasons: list[str] = []
+        for idx, key, product in zip(rows.index, rows["product_key"], rows["product"], strict=True):
+            label = product or "any product"
+            if idx in elig_ids:
+                ids = elig_ids[idx]
+                if side == "s":
+                    kinds.append("capacity_used")
+                    reasons.append(
+                        f"capacity of the {len(ids)} producer(s) in reach ({_id_list(ids)}) "
+                        f"is {verb}"
+                    )
+                else:
+                    kinds.append("demand_met")
+                    reasons.append(
+                        f"the {len(ids)} store(s) in reach ({_id_list(ids)}) are fully supplied"
+                    )
+            elif idx in first_excl.index:
+                arc = first_excl.loc[idx]
+                code = int(arc["code"])
+                kinds.append(REASONS[code])
+                more = int(n_excl[idx]) - 1
+                also = f" (and {more} more in reach, all excluded)" if more else ""
+                reasons.append(
+                    f"nearest {what} of {label} in reach ({arc['oid']}, {arc['km']:.1f} km) is "
+                    f"excluded: {self._rule_text(code, arc, side)}{also}"
+                )
+            elif key not in keys:
+                kinds.append("no_producer" if side == "s" else "no_store")
+                reasons.append(
+                    f"no producer offers {label}" if side == "s" else f"no store orders {label}"
+                )
+            else:
+                other, km = nearest[int(idx)]
+                category = self._category(idx, other, side)
+                kinds.append("beyond_distance")
+                reasons.append(
+                    f"nearest {what} of {label} ({others['id'].at[other]}) is {km:.1f} km away, "
+                    f"beyond the {self._limit_phrase(category)}"
+                )
+        return kinds, reasons
+
+    def _category(self, row: int, other: int, side: str) -> str:
+        p, s = (other, row) if side == "s" else (row, other)
+        cat = str(self.producers["category"].at[p])
+        return cat or str(self.stores["category"].at[s])
+
+    def _limit_phrase(self, category: str) -> str:
+        rules = self.inputs.rules
+        limit = rules.limit_km(category, self.max_km)
+        if rules.categories.get(category) is not None:
+            label = rules.category_label(category)
+            return f"{limit:g} km limit for {label} ([categories.{label}] max_km)"
+        return f"{limit:g} km limit"
+
+    def _rule_text(self, code: int, arc: pd.Series, side: str) -> str:
+        row, other = int(arc.name), int(arc["p" if side == "s" else "s"])
+        p, s = (other, row) if side == "s" else (row, other)
+        return reason_text(
+            code,
+            self.inputs.rules,
+            self.inputs.zone_map,
+            p_kec=str(self.producers["kecamatan_code"].at[p]),
+            s_kec=str(self.stores["kecamatan_code"].at[s]),
+            category=self._category(row, other, side),
+            chain=chain_key(str(self.stores["chain"].at[s])),
+            km=float(arc["km"]),
+            default_max_km=self.max_km,
+        )
 
 
 def _stack(

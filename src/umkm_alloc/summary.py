@@ -8,6 +8,7 @@ import pandas as pd
 
 from umkm_alloc import __version__
 from umkm_alloc.pipeline import Result
+from umkm_alloc.rules import CHAIN, FORBID, ZONE_MODE
 
 
 def summarize(result: Result) -> dict[str, Any]:
@@ -52,6 +53,9 @@ def summarize(result: Result) -> dict[str, Any]:
                 pd.concat([result.producers["product_key"], result.stores["product_key"]]).nunique()
             ),
             "candidate_pairs": result.candidates,
+            "pairs_excluded_by_rules": int(
+                result.arcs["code"].isin([CHAIN, FORBID, ZONE_MODE]).sum()
+            ),
             "allocations": len(result.allocations),
             "unmet_rows": len(result.unmet_demand),
             "unused_rows": len(result.unused_supply),
@@ -72,11 +76,29 @@ def summarize(result: Result) -> dict[str, Any]:
             **{k: v for k, v in result.config.params().items() if k not in ("producers", "stores")},
             "distance": result.distance,
             "cost_scale_per_km": result.cost_scale,
+            "rules": rules_params(result),
         },
         "unmet_by_reason": reasons_count(result.unmet_demand),
         "unused_by_reason": reasons_count(result.unused_supply),
         "by_product": by_product(result),
         "by_kecamatan": by_kecamatan(result),
+    }
+
+
+def rules_params(result: Result) -> dict[str, Any]:
+    """Return the supply rules of the run, for ``summary.json``."""
+    rules = result.rules
+    return {
+        "source": str(rules.source) if rules.source else None,
+        "mode": rules.mode,
+        "zones": {name: list(codes) for name, codes in rules.zones.items()},
+        "forbid": [list(pair) for pair in rules.forbid],
+        "allow": [list(pair) for pair in rules.allow],
+        "categories": {rules.category_label(k): v for k, v in sorted(rules.categories.items())},
+        "chains": {
+            rules.chain_label(k): (None if v is None else [rules.category_label(c) for c in v])
+            for k, v in sorted(rules.chains.items())
+        },
     }
 
 

@@ -47,9 +47,11 @@ def _root(
 
 from umkm_alloc.cli import assign as _assign  # noqa: E402
 from umkm_alloc.cli import validate as _validate  # noqa: E402
+from umkm_alloc.cli import zones as _zones  # noqa: E402
 
 _assign.register(app)
 _validate.register(app)
+_zones.register(app)
 
 
 def main() -> None:

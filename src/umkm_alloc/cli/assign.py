@@ -26,6 +26,8 @@ def assign_command(
     distance: o.DistanceOpt = None,
     output: o.Output = None,
     out_dir: o.OutDir = None,
+    report: o.Report = None,
+    lang: o.Lang = None,
     strict: o.Strict = None,
     sheet: o.Sheet = None,
     quiet: o.Quiet = False,
@@ -34,14 +36,17 @@ def assign_command(
     """Allocate producers' capacity to stores' orders, exactly, within distance.
 
     Writes the allocations CSV to stdout (or -o FILE); with --out-dir also unmet_demand.csv,
-    unused_supply.csv, rejected_rows.csv and summary.json. The summary goes to stderr.
+    unused_supply.csv, rejected_rows.csv, fixed_rows.csv and summary.json, and with --report
+    report.xlsx, map.png, map.html and allocations.gpkg. The summary goes to stderr.
+    Supply rules (zones, forbid/allow, category limits, chains) come from --config.
     """
     with handle_errors(verbose=verbose):
         from umkm_alloc.cli.render import render_assign, render_rejected
         from umkm_alloc.config import resolve_assign
-        from umkm_alloc.errors import StrictError
+        from umkm_alloc.errors import StrictError, UsageError
+        from umkm_alloc.labels import check_lang
         from umkm_alloc.pipeline import assign
-        from umkm_alloc.report import write_result
+        from umkm_alloc.report import REPORT_NEEDS_DIR, write_result
 
         cfg, outputs = resolve_assign(
             {
@@ -54,6 +59,8 @@ def assign_command(
                 "distance": distance,
                 "output": output,
                 "out_dir": str(out_dir) if out_dir else None,
+                "report": report,
+                "lang": lang,
                 "strict": strict,
                 "sheet": sheet,
             },
@@ -61,13 +68,23 @@ def assign_command(
         )
         target_dir = Path(outputs["out_dir"]) if outputs.get("out_dir") else None
         target = outputs.get("output") or ("-" if target_dir is None else None)
+        want_report = bool(outputs.get("report"))
+        language = check_lang(outputs.get("lang") or "en")
+        if want_report and target_dir is None:
+            raise UsageError(REPORT_NEEDS_DIR)
         console = stderr_console(quiet=quiet)
         with stage_progress(console) as progress:
             result = assign(cfg, progress=progress)
             if not (cfg.strict and len(result.rejected_rows)):
                 progress("write")
                 written = write_result(
-                    result, output=target, out_dir=target_dir, stdout=write_stdout
+                    result,
+                    output=target,
+                    out_dir=target_dir,
+                    stdout=write_stdout,
+                    report=want_report,
+                    lang=language,
+                    zones=result.rules.zones or None,
                 )
         if cfg.strict and len(result.rejected_rows):
             render_rejected(console, result.rejected_rows)

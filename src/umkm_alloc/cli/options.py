@@ -96,3 +96,19 @@ Sheet = Annotated[
     str | None,
     typer.Option("--sheet", help="Worksheet of .xlsx inputs [the first].", show_default=False),
 ]
+Report = Annotated[
+    bool | None,
+    typer.Option(
+        "--report",
+        help="Also write report.xlsx, map.png, map.html and allocations.gpkg into --out-dir.",
+        show_default=False,
+    ),
+]
+Lang = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="Language of the summary, workbook and maps: en or id [en].",
+        show_default=False,
+    ),
+]

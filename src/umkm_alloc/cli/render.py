@@ -19,6 +19,9 @@ REASON_LABELS = {
     "capacity_used": "producers in reach are at capacity",
     "no_store": "no store orders the product",
     "demand_met": "stores in reach are fully supplied",
+    "chain": "excluded: the chain does not take the category",
+    "forbid": "excluded: a forbidden kecamatan pair",
+    "zone_mode": "excluded: outside the allowed zones",
 }
 _SHOW_REJECTED = 10
 

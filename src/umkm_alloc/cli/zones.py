@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from umkm_alloc.cli import options as o
-from umkm_alloc.cli._common import handle_errors
+from umkm_alloc.cli._common import handle_errors, write_stdout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,14 +67,17 @@ def zones_command(
     border of positive length. --format csv writes kode, nama, kabupaten, zone, neighbours.
     """
     with handle_errors(verbose=verbose):
+        from umkm_alloc.errors import UsageError
         from umkm_alloc.rules import kecamatan_zone_table, load_zone_map, zone_adjacency_table
         from umkm_alloc.tables import to_csv_bytes, write_atomic
 
+        if output != "-" and Path(output).is_dir():
+            raise UsageError(f"--output {output}: is a folder; give a file path or '-'")
         rules, zone_map, source = load_zone_map(config, boundaries)
         if fmt is ZonesFormat.csv:
             data = to_csv_bytes(kecamatan_zone_table(zone_map))
         else:
-            title = f"Kecamatan of {source} and their zones (mode {rules.mode})"
+            title = f"Kecamatan and their zones (mode {rules.mode}, boundaries {source})"
             tables = (
                 (title, kecamatan_zone_table(zone_map, separator="; "), "neighbours"),
                 (
@@ -88,7 +91,7 @@ def zones_command(
                 return
             data = _plain_text(tables)
         if output == "-":
-            _write_stdout(data)
+            write_stdout(data)
         else:
             write_atomic({Path(output): data})
             typer.echo(f"written: {output}", err=True)
@@ -109,7 +112,8 @@ def _plain_text(tables: tuple[tuple[str, pd.DataFrame, str], ...]) -> bytes:
     buffer = io.StringIO()
     console = Console(file=buffer, width=_PLAIN_WIDTH, color_system=None, highlight=False)
     _print(console, tables)
-    return buffer.getvalue().encode("utf-8")
+    lines = (line.rstrip() for line in buffer.getvalue().splitlines())
+    return "".join(line + "\n" for line in lines).encode("utf-8")
 
 
 def _print(console: Console, tables: tuple[tuple[str, pd.DataFrame, str], ...]) -> None:
@@ -126,13 +130,3 @@ def _print(console: Console, tables: tuple[tuple[str, pd.DataFrame, str], ...]) 
         for row in frame.itertuples(index=False):
             table.add_row(*(str(v) for v in row))
         console.print(table)
-
-
-def _write_stdout(data: bytes) -> None:
-    stream = getattr(sys.stdout, "buffer", None)
-    if stream is not None:
-        stream.write(data)
-        stream.flush()
-    else:  # a text-only stdout (some embedding hosts)
-        sys.stdout.write(data.decode("utf-8"))
-        sys.stdout.flush()

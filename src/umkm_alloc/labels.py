@@ -1,0 +1,169 @@
+"""English and Indonesian labels for the workbook, the maps and the terminal summary.
+
+Column names of the data tables stay the canonical English names of the CSV files (scripts
+rely on them); sheet titles, summary labels, map titles and legends are translated.
+
+>>> labels("id")["allocations"]
+'Alokasi'
+>>> fmt_int(12345, "id"), fmt_pct(0.8234, "en")
+('12.345', '82.3%')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from umkm_alloc.errors import UsageError
+
+LANGS = ("en", "id")
+
+#: key -> (English, Indonesian).
+_LABELS: dict[str, tuple[str, str]] = {
+    # sheets (Excel limits sheet names to 31 characters)
+    "summary": ("Summary", "Ringkasan"),
+    "allocations": ("Allocations", "Alokasi"),
+    "unmet_demand": ("Unmet demand", "Permintaan tak terpenuhi"),
+    "unused_supply": ("Unused supply", "Kapasitas tak terpakai"),
+    "by_kecamatan": ("By kecamatan", "Per kecamatan"),
+    "by_zone": ("By zone", "Per zona"),
+    "by_product": ("By product", "Per produk"),
+    "rejected_rows": ("Rejected rows", "Baris ditolak"),
+    "fixed_rows": ("Fixed rows", "Baris diperbaiki"),
+    # summary labels
+    "item": ("Item", "Keterangan"),
+    "value": ("Value", "Nilai"),
+    "units": ("Units", "Unit"),
+    "rows": ("Rows", "Baris"),
+    "reason": ("Reason", "Alasan"),
+    "supply": ("Capacity (units offered)", "Kapasitas (unit ditawarkan)"),
+    "demand": ("Demand (units ordered)", "Permintaan (unit dipesan)"),
+    "allocated": ("Units allocated", "Unit teralokasi"),
+    "unmet": ("Unmet demand (units)", "Permintaan tak terpenuhi (unit)"),
+    "unused": ("Unused capacity (units)", "Kapasitas tak terpakai (unit)"),
+    "fill_rate": ("Fill rate", "Tingkat pemenuhan"),
+    "unit_km": ("Unit-kilometres", "Unit-kilometer"),
+    "mean_km": ("Mean km per unit", "Rata-rata km per unit"),
+    "n_producers": ("Producers (UMKM)", "Produsen (UMKM)"),
+    "n_stores": ("Stores", "Toko"),
+    "n_products": ("Products", "Produk"),
+    "n_candidates": ("Eligible producer-store pairs", "Pasangan produsen-toko yang layak"),
+    "n_allocations": ("Allocation rows", "Baris alokasi"),
+    "n_rejected": ("Rejected input rows", "Baris input ditolak"),
+    "unmet_by_reason": ("Unmet demand by reason", "Permintaan tak terpenuhi menurut alasan"),
+    "unused_by_reason": ("Unused capacity by reason", "Kapasitas tak terpakai menurut alasan"),
+    "parameters": ("Parameters", "Parameter"),
+    "inputs": ("Input files", "Berkas input"),
+    "rows_read": ("rows read", "baris dibaca"),
+    "rows_accepted": ("accepted", "diterima"),
+    "rows_rejected": ("rejected", "ditolak"),
+    "allocated_short": ("allocated", "teralokasi"),
+    "max_km": ("Maximum road distance (km)", "Jarak jalan maksimum (km)"),
+    "circuity": ("Circuity factor", "Faktor kelokan jalan"),
+    "boundaries": ("Boundaries", "Batas wilayah"),
+    "distance": ("Distance", "Jarak"),
+    "tool": ("Made with", "Dibuat dengan"),
+    "zone": ("Zone", "Zona"),
+    # reason kinds
+    "kind.no_producer": ("no producer offers the product", "tidak ada produsen produk ini"),
+    "kind.beyond_distance": ("beyond the distance limit", "di luar batas jarak"),
+    "kind.capacity_used": (
+        "capacity in reach used by other stores",
+        "kapasitas terjangkau dipakai toko lain",
+    ),
+    "kind.no_store": ("no store orders the product", "tidak ada toko yang memesan"),
+    "kind.demand_met": ("stores in reach fully supplied", "toko terjangkau sudah terpenuhi"),
+    # maps
+    "producers": ("producers (UMKM)", "produsen (UMKM)"),
+    "stores": ("stores", "toko"),
+    "flows": ("flows", "aliran"),
+    "flows_straight": (
+        "flows are drawn as straight lines, not roads",
+        "aliran digambar sebagai garis lurus, bukan rute jalan",
+    ),
+    "kecamatan": ("kecamatan", "kecamatan"),
+    "kecamatan_no_zone": ("kecamatan in no zone", "kecamatan tanpa zona"),
+    "map_title": ("Allocation of UMKM supply to stores", "Alokasi pasokan UMKM ke toko"),
+    "title_totals": (
+        "{allocated} of {demand} units ordered allocated, fill rate {fill}",
+        "{allocated} dari {demand} unit pesanan teralokasi, tingkat pemenuhan {fill}",
+    ),
+    "title_counts": (
+        "{producers} producers, {stores} stores, {flows} producer-store links; "
+        "unmet {unmet} units, unused capacity {unused} units",
+        "{producers} produsen, {stores} toko, {flows} hubungan produsen-toko; "
+        "tak terpenuhi {unmet} unit, kapasitas tak terpakai {unused} unit",
+    ),
+    "legend_producer": (
+        "Producers (UMKM)\nsize = capacity",
+        "Produsen (UMKM)\nukuran = kapasitas",
+    ),
+    "legend_store": ("store", "toko"),
+    "legend_flow": ("Flows (units)", "Aliran (unit)"),
+    "symbols": ("Symbols", "Simbol"),
+    "kab_border": ("kabupaten / kota boundary", "batas kabupaten / kota"),
+    "legend_colour": (
+        "Colour\nproducers: share of capacity used\nstores: fill rate",
+        "Warna\nprodusen: porsi kapasitas terpakai\ntoko: tingkat pemenuhan",
+    ),
+    "legend_colour_short": ("share used / fill rate", "porsi terpakai / tingkat pemenuhan"),
+    "share_used": ("share of capacity used", "porsi kapasitas terpakai"),
+    "no_demand": ("no demand / no capacity", "tanpa permintaan / kapasitas"),
+    "product": ("product", "produk"),
+    "capacity": ("capacity", "kapasitas"),
+    "ordered": ("ordered", "dipesan"),
+    "received": ("received", "diterima"),
+    "supplied": ("supplied", "dipasok"),
+    "supplies": ("supplies", "memasok"),
+    "supplied_by": ("supplied by", "dipasok oleh"),
+    "quantity": ("quantity", "jumlah"),
+    "distance_km": ("distance (km)", "jarak (km)"),
+    "chain": ("chain", "jaringan"),
+    "north": ("N", "U"),
+    "osm_layer": ("OpenStreetMap (online only)", "OpenStreetMap (hanya daring)"),
+    "no_tiles": ("No background (offline)", "Tanpa latar (luring)"),
+    "no_data": ("nothing to show", "tidak ada data"),
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is supported, else raise a usage error naming the choices."""
+    if lang not in LANGS:
+        raise UsageError(f"--lang {lang!r} is not available; use one of: {', '.join(LANGS)}")
+    return lang
+
+
+def labels(lang: str = "en") -> Mapping[str, str]:
+    """Return the label dictionary of one language (read-only).
+
+    Parameters
+    ----------
+    lang
+        ``en`` (English, the default) or ``id`` (Bahasa Indonesia).
+    """
+    pos = LANGS.index(check_lang(lang))
+    return MappingProxyType({key: pair[pos] for key, pair in _LABELS.items()})
+
+
+def fmt_int(value: float, lang: str = "en") -> str:
+    """Format a whole number with the language's thousands separator (``,`` or ``.``)."""
+    text = f"{round(value):,}"
+    return text.replace(",", ".") if lang == "id" else text
+
+
+def fmt_num(value: float, digits: int, lang: str = "en") -> str:
+    """Format a number with ``digits`` decimals and the language's separators."""
+    text = f"{value:,.{digits}f}"
+    if lang == "id":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def fmt_pct(ratio: float | None, lang: str = "en", digits: int = 1) -> str:
+    """Format a ratio (0.8234) as a percentage (``82.3%`` / ``82,3%``); ``-`` for none."""
+    if ratio is None:
+        return "-"
+    return fmt_num(100 * ratio, digits, lang) + "%"
+
+
+__all__ = ["LANGS", "check_lang", "fmt_int", "fmt_num", "fmt_pct", "labels"]
