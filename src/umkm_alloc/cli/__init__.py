@@ -46,12 +46,14 @@ def _root(
 
 
 from umkm_alloc.cli import assign as _assign  # noqa: E402
+from umkm_alloc.cli import explain as _explain  # noqa: E402
 from umkm_alloc.cli import validate as _validate  # noqa: E402
 from umkm_alloc.cli import zones as _zones  # noqa: E402
 
 _assign.register(app)
 _validate.register(app)
 _zones.register(app)
+_explain.register(app)
 
 
 def main() -> None:

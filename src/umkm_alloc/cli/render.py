@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from umkm_alloc.pipeline import Inputs, Result
@@ -47,9 +48,11 @@ def render_assign(
     )
     for kind, info in s["files"].items():
         console.print(
-            f"  {kind:<9} {info['path']}: {info['rows_read']} rows read, "
-            f"{info['rows_accepted']} accepted ({info['rows_fixed']} after a fix), "
-            f"{info['rows_rejected']} rejected"
+            escape(
+                f"  {kind:<9} {info['path']}: {info['rows_read']} rows read, "
+                f"{info['rows_accepted']} accepted ({info['rows_fixed']} after a fix), "
+                f"{info['rows_rejected']} rejected"
+            )
         )
     totals = Table(show_header=False, box=None, pad_edge=False)
     totals.add_column(style="bold")
@@ -82,7 +85,7 @@ def render_assign(
     if verbose:
         times = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
         console.print(f"[dim]timings: {times}[/dim]")
-    console.print("written: " + ", ".join(written))
+    console.print("written: " + escape(", ".join(written)))
 
 
 def _short_kab(name: str) -> str:
@@ -97,7 +100,7 @@ def _kecamatan_table(rows: list[dict[str, Any]]) -> Table:
         table.add_column(name, justify="right", no_wrap=True)
     for r in rows:
         table.add_row(
-            r["kecamatan"],
+            escape(r["kecamatan"]),
             _short_kab(r["kabupaten"]),
             _n(r["producers"]),
             _n(r["supply"]),
@@ -130,7 +133,7 @@ def render_rejected(console: Console, rejected: pd.DataFrame) -> None:
     for col in ("file", "line", "id", "reason"):
         table.add_column(col, overflow="fold")
     for row in rejected.head(_SHOW_REJECTED).itertuples(index=False):
-        table.add_row(str(row.file), str(row.line), str(row.id), str(row.reason))
+        table.add_row(*(escape(str(v)) for v in (row.file, row.line, row.id, row.reason)))
     console.print(table)
     if len(rejected) > _SHOW_REJECTED:
         console.print(
@@ -149,7 +152,7 @@ def render_fixed(console: Console, fixed: pd.DataFrame) -> None:
     for col in ("file", "line", "id", "fix"):
         table.add_column(col, overflow="fold")
     for row in fixed.head(_SHOW_REJECTED).itertuples(index=False):
-        table.add_row(str(row.file), str(row.line), str(row.id), str(row.fix))
+        table.add_row(*(escape(str(v)) for v in (row.file, row.line, row.id, row.fix)))
     console.print(table)
     if len(fixed) > _SHOW_REJECTED:
         console.print(f"... and {len(fixed) - _SHOW_REJECTED} more (all in fixed_rows.csv)")
@@ -163,8 +166,10 @@ def render_validation(console: Console, inputs: Inputs) -> None:
     console.print("[bold]umkm-alloc validate[/bold]")
     for kind, fc in zip(("producers", "stores"), inputs.files, strict=True):
         console.print(
-            f"  {kind:<9} {fc.path}: {fc.read} rows read, {fc.accepted} accepted "
-            f"({fc.fixed} after a fix), {fc.rejected} rejected"
+            escape(
+                f"  {kind:<9} {fc.path}: {fc.read} rows read, {fc.accepted} accepted "
+                f"({fc.fixed} after a fix), {fc.rejected} rejected"
+            )
         )
     rejected = inputs.rejected_rows
     if len(rejected):
@@ -179,9 +184,76 @@ def render_validation(console: Console, inputs: Inputs) -> None:
                 f"{r.file}:{r.line} {r.id}: {r.reason}"
                 for r in rows.head(_EXAMPLES_PER_REASON).itertuples(index=False)
             )
-            table.add_row(REJECTION_KINDS.get(kind, kind), str(len(rows)), examples)
+            table.add_row(REJECTION_KINDS.get(kind, kind), str(len(rows)), escape(examples))
         console.print(table)
     if len(inputs.fixed_rows):
         render_fixed(console, inputs.fixed_rows)
     if not len(rejected) and not len(inputs.fixed_rows):
         console.print("All rows pass every check.")
+
+
+def render_explanation(
+    console: Console,
+    table: pd.DataFrame,
+    result: Result,
+    *,
+    store: str | None,
+    producer: str | None,
+) -> None:
+    """Print an ``explain`` table grouped by store row (or by producer row)."""
+    if table.empty:
+        console.print("No producer-store pair shares a product here.")
+        return
+    by_store = store is not None
+    keys = ["store_id", "product"] if by_store else ["producer_id", "product"]
+    unmet = result.unmet_demand.set_index(["store_id", "product"])["reason"]
+    unused = result.unused_supply.set_index(["producer_id", "product"])["reason"]
+    for (ident, product), rows in table.groupby(keys, sort=True):
+        first = rows.iloc[0]
+        if by_store:
+            head = f"[bold]{escape(str(ident))}[/bold] " + escape(
+                f"{first['store_name']} ({first['store_kecamatan']}, zone "
+                f"{first['store_zone']}): {product}, ordered {first['demand']}, received "
+                f"{first['received']}"
+            )
+            why = unmet.get((ident, product))
+        else:
+            cap = int(first["capacity"])
+            left = int(first["producer_unused"])
+            head = f"[bold]{escape(str(ident))}[/bold] " + escape(
+                f"{first['producer_name']} ({first['producer_kecamatan']}, "
+                f"zone {first['producer_zone']}): {product}, capacity {cap}, unused {left}"
+            )
+            why = unused.get((ident, product))
+        console.print(head)
+        if why:
+            console.print(f"  why: {escape(str(why))}")
+        out = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        other = "producer" if by_store else "store"
+        out.add_column(other, no_wrap=True)
+        out.add_column("kecamatan (zone)")
+        out.add_column("zones", no_wrap=True)
+        out.add_column("km", justify="right")
+        out.add_column("status / first rule that excludes it", overflow="fold")
+        out.add_column("here", justify="right")
+        out.add_column("elsewhere" if by_store else "store gets elsewhere", justify="right")
+        if by_store:
+            out.add_column("unused", justify="right")
+        for r in rows.itertuples(index=False):
+            if by_store:
+                who, kec, zone = r.producer_id, r.producer_kecamatan, r.producer_zone
+                rest = [str(r.producer_sends_elsewhere), str(r.producer_unused)]
+            else:
+                who, kec, zone = r.store_id, r.store_kecamatan, r.store_zone
+                rest = [str(r.store_receives_elsewhere)]
+            status = "eligible" if r.status == "eligible" else r.rule
+            out.add_row(
+                escape(str(who)),
+                escape(f"{kec} ({zone})"),
+                str(r.zone_relation),
+                f"{r.distance_km:.1f}",
+                escape(str(status)),
+                str(r.quantity),
+                *rest,
+            )
+        console.print(out)

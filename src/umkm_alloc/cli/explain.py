@@ -1,0 +1,106 @@
+"""``umkm-alloc explain``: why a store gets what it gets, where a producer's capacity goes."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from umkm_alloc.cli import options as o
+from umkm_alloc.cli._common import handle_errors, stage_progress, stderr_console, write_stdout
+
+
+class ExplainFormat(StrEnum):
+    """Output formats of ``explain``."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+StoreId = Annotated[
+    str | None, typer.Option("--store", help="Store id to explain.", show_default=False)
+]
+ProducerId = Annotated[
+    str | None, typer.Option("--producer", help="Producer id to explain.", show_default=False)
+]
+Product = Annotated[
+    str | None, typer.Option("--product", help="Only this product.", show_default=False)
+]
+FormatOpt = Annotated[
+    ExplainFormat,
+    typer.Option("--format", help="'table' (readable, on stderr), 'csv' or 'json' (stdout)."),
+]
+DataOut = Annotated[
+    str,
+    typer.Option("--output", "-o", help="With --format csv/json: a path, or '-' for stdout."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the application."""
+    app.command("explain", no_args_is_help=True)(explain_command)
+
+
+def explain_command(
+    producers: o.ProducersArg = None,
+    stores: o.StoresArg = None,
+    store: StoreId = None,
+    producer: ProducerId = None,
+    product: Product = None,
+    config: o.ConfigFile = None,
+    max_km: o.MaxKm = None,
+    circuity: o.Circuity = None,
+    snap_m: o.SnapM = None,
+    boundaries: o.BoundariesOpt = None,
+    sheet: o.Sheet = None,
+    fmt: FormatOpt = ExplainFormat.table,
+    output: DataOut = "-",
+    verbose: o.Verbose = False,
+) -> None:
+    """Explain one store (every producer of its products) or one producer (every store).
+
+    For each pair: the road distance, how the zones relate, the first rule that excludes it,
+    or - when eligible - how much goes here and where the rest of the capacity went.
+    """
+    with handle_errors(verbose=verbose):
+        from umkm_alloc.cli.render import render_explanation
+        from umkm_alloc.config import resolve_assign
+        from umkm_alloc.errors import UsageError
+        from umkm_alloc.explain import explain
+        from umkm_alloc.pipeline import assign
+        from umkm_alloc.tables import to_csv_bytes, write_atomic
+
+        if store is None and producer is None:
+            raise UsageError("explain needs --store ID or --producer ID (or both)")
+        cfg, _ = resolve_assign(
+            {
+                "producers": str(producers) if producers else None,
+                "stores": str(stores) if stores else None,
+                "max_km": max_km,
+                "circuity": circuity,
+                "snap_m": snap_m,
+                "boundaries": boundaries,
+                "sheet": sheet,
+            },
+            config_file=config,
+        )
+        console = stderr_console()
+        with stage_progress(console) as progress:
+            result = assign(cfg, progress=progress)
+        table = explain(result, store=store, producer=producer, product=product)
+        if fmt is ExplainFormat.table:
+            render_explanation(console, table, result, store=store, producer=producer)
+            return
+        if fmt is ExplainFormat.csv:
+            data = to_csv_bytes(table, float_digits={"distance_km": 3})
+        else:
+            records = json.loads(table.to_json(orient="records", double_precision=3))
+            data = (json.dumps(records, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        if output == "-":
+            write_stdout(data)
+        else:
+            write_atomic({Path(output): data})

@@ -1,0 +1,128 @@
+"""``explain`` agrees with the allocation it explains."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import EXAMPLES
+from umkm_alloc.cli import app
+from umkm_alloc.config import AssignConfig
+from umkm_alloc.errors import UsageError
+from umkm_alloc.explain import EXPLAIN_COLUMNS, explain
+from umkm_alloc.pipeline import assign
+
+runner = CliRunner()
+RULES = EXAMPLES / "serang.toml"
+
+
+@pytest.fixture(scope="module")
+def result():
+    return assign(
+        AssignConfig(
+            producers=EXAMPLES / "producers.csv",
+            stores=EXAMPLES / "stores.csv",
+            max_km=60,
+            config_file=RULES,
+        )
+    )
+
+
+def test_store_view_agrees_with_the_allocation(result):
+    arcs = result.arcs
+    eligible = set(zip(arcs["p"][arcs["code"] == 0], arcs["s"][arcs["code"] == 0], strict=True))
+    stores = sorted(set(result.stores["id"]))[::15]
+    for sid in stores:
+        table = explain(result, store=sid)
+        got = table.groupby("product")["quantity"].sum()
+        rows = result.stores[result.stores["id"] == sid].set_index("product")
+        assert (got == rows["allocated"].reindex(got.index)).all(), sid
+        assert (table.loc[table["status"] == "excluded", "quantity"] == 0).all()
+        alloc = result.allocations[result.allocations["store_id"] == sid]
+        sent = table[table["quantity"] > 0]
+        assert sorted(zip(sent["producer_id"], sent["product"], sent["quantity"], strict=True)) == (
+            sorted(zip(alloc["producer_id"], alloc["product"], alloc["quantity"], strict=True))
+        )
+        # eligibility in explain is the solver's eligibility
+        p_index = {(r.id, r.product): i for i, r in enumerate(result.producers.itertuples())}
+        s_index = {(r.id, r.product): i for i, r in enumerate(result.stores.itertuples())}
+        for r in table.itertuples():
+            pair = (p_index[(r.producer_id, r.product)], s_index[(r.store_id, r.product)])
+            assert (r.status == "eligible") == (pair in eligible), (sid, r)
+
+
+def test_producer_view_accounts_for_all_capacity(result):
+    for pid in sorted(set(result.producers["id"]))[::25]:
+        table = explain(result, producer=pid)
+        rows = result.producers[result.producers["id"] == pid].set_index("product")
+        for product, group in table.groupby("product"):
+            assert group["quantity"].sum() == rows.at[product, "allocated"]
+            assert (
+                group["producer_unused"] == rows.at[product, "qty"] - rows.at[product, "allocated"]
+            ).all()
+
+
+def test_anyar_store_names_the_rule_excluding_each_pontang_producer(result):
+    anyar = sorted(set(result.stores.loc[result.stores["kecamatan_name"] == "Anyar", "id"]))
+    assert anyar
+    table = explain(result, store=anyar[0])
+    pontang = table[table["producer_kecamatan"] == "Pontang"]
+    assert len(pontang)
+    assert (pontang["status"] == "excluded").all()
+    assert pontang["rule"].str.contains(r"forbidden: Pontang -> Anyar \(\[rules\] forbid\)").all()
+    assert (pontang["quantity"] == 0).all()
+
+
+def test_unknown_ids_and_products(result):
+    with pytest.raises(UsageError, match=r"--store NOPE: no such store in .*stores\.csv"):
+        explain(result, store="NOPE")
+    with pytest.raises(UsageError, match="explain needs --store ID or --producer ID"):
+        explain(result)
+    some = sorted(set(result.stores["id"]))[0]
+    with pytest.raises(UsageError, match=f"--product 'Pizza': not a product of store {some}"):
+        explain(result, store=some, product="Pizza")
+
+
+def test_rejected_store_is_named_with_its_reason(write):
+    stores = write(
+        "s.csv",
+        (EXAMPLES / "stores.csv").read_text() + "BAD-1,Toko X,Indomaret,,,,Gipang,5\n",
+    )
+    result = runner.invoke(
+        app, ["explain", str(EXAMPLES / "producers.csv"), str(stores), "--store", "BAD-1"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --store BAD-1: its row on line ")
+    assert "was rejected (" in result.stderr
+
+
+def test_cli_formats(result):
+    base = [
+        "explain",
+        str(EXAMPLES / "producers.csv"),
+        str(EXAMPLES / "stores.csv"),
+        "--config",
+        str(RULES),
+        "--max-km",
+        "60",
+        "--store",
+        "ALF-0052",
+    ]
+    as_csv = runner.invoke(app, [*base, "--format", "csv"])
+    assert as_csv.exit_code == 0, as_csv.stderr
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert list(rows[0]) == EXPLAIN_COLUMNS
+    as_json = runner.invoke(app, [*base, "--format", "json"])
+    assert json.loads(as_json.stdout)[0]["store_id"] == "ALF-0052"
+    assert len(json.loads(as_json.stdout)) == len(rows)
+    table = runner.invoke(app, [*base, "--product", "Dodol"])
+    assert table.exit_code == 0
+    assert table.stdout == ""
+    assert "ALF-0052 Alfamart Anyar (Anyar, zone Barat): Dodol" in table.stderr
+    none = runner.invoke(app, base[:3])
+    assert none.exit_code == 2
+    assert none.stderr == "error: explain needs --store ID or --producer ID (or both)\n"
