@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -642,12 +643,12 @@ class ZoneMap:
         order (named by the kecamatan's name, or by its code when the name is taken).
     zone_index
         Index into ``zone_names`` of each kecamatan.
-    neighbours
-        Row indices of the kecamatan sharing a border with each kecamatan, ascending.
-    zone_adjacency
-        Pairs ``(a, b)`` of zone indices, ``a < b``, of zones that share a border.
+    neighbours, zone_adjacency
+        Kecamatan neighbours and adjacent zone pairs (properties, computed on first use).
     configured
         How many of ``zone_names`` come from the file.
+    boundaries
+        The polygons the adjacency is computed from.
     """
 
     codes: tuple[str, ...]
@@ -655,13 +656,36 @@ class ZoneMap:
     kabupaten: tuple[str, ...]
     zone_names: tuple[str, ...]
     zone_index: np.ndarray
-    neighbours: tuple[tuple[int, ...], ...]
-    zone_adjacency: frozenset[tuple[int, int]]
     configured: int
+    boundaries: Boundaries = field(repr=False)
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._rows.update({code: i for i, code in enumerate(self.codes)})
+
+    @cached_property
+    def _adjacency(self) -> tuple[tuple[tuple[int, ...], ...], frozenset[tuple[int, int]]]:
+        # computed on first use only: runs without adjacent-zones never need it, and on the
+        # national boundaries it costs seconds
+        neighbours: list[list[int]] = [[] for _ in self.codes]
+        zone_pairs: set[tuple[int, int]] = set()
+        for i, j in sorted(kecamatan_adjacency(self.boundaries)):
+            neighbours[i].append(j)
+            neighbours[j].append(i)
+            zi, zj = int(self.zone_index[i]), int(self.zone_index[j])
+            if zi != zj:
+                zone_pairs.add((min(zi, zj), max(zi, zj)))
+        return tuple(tuple(sorted(n)) for n in neighbours), frozenset(zone_pairs)
+
+    @property
+    def neighbours(self) -> tuple[tuple[int, ...], ...]:
+        """Row indices of the kecamatan sharing a border with each kecamatan, ascending."""
+        return self._adjacency[0]
+
+    @property
+    def zone_adjacency(self) -> frozenset[tuple[int, int]]:
+        """Pairs ``(a, b)`` of zone indices, ``a < b``, of zones that share a border."""
+        return self._adjacency[1]
 
     @classmethod
     def build(cls, rules: Rules, boundaries: Boundaries) -> ZoneMap:
@@ -692,24 +716,14 @@ class ZoneMap:
         zone_names.extend(_own_zone_names(zone_names, codes, names, zone_index))
         own = np.flatnonzero(zone_index < 0)
         zone_index[own] = len(rules.zones) + np.arange(len(own))
-        adjacency = kecamatan_adjacency(boundaries)
-        neighbours: list[list[int]] = [[] for _ in codes]
-        zone_pairs: set[tuple[int, int]] = set()
-        for i, j in sorted(adjacency):
-            neighbours[i].append(j)
-            neighbours[j].append(i)
-            zi, zj = int(zone_index[i]), int(zone_index[j])
-            if zi != zj:
-                zone_pairs.add((min(zi, zj), max(zi, zj)))
         return cls(
             codes=codes,
             names=names,
             kabupaten=tuple(str(k) for k in frame["kabupaten"]),
             zone_names=tuple(zone_names),
             zone_index=zone_index,
-            neighbours=tuple(tuple(sorted(n)) for n in neighbours),
-            zone_adjacency=frozenset(zone_pairs),
             configured=len(rules.zones),
+            boundaries=boundaries,
         )
 
     def row(self, code: str) -> int:
