@@ -170,3 +170,62 @@ def test_write_atomic_respects_umask(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert Path(target).stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+# ---------------------------------------------------------------- fast path == careful path
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import umkm_alloc.tables as tables_module  # noqa: E402
+
+CELL = st.text(alphabet=st.sampled_from(list("abc 12.-,;|xyzé\t")), max_size=6)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.sampled_from([",", ";", "\t", "|"]),
+    st.lists(st.lists(CELL, min_size=4, max_size=4), min_size=1, max_size=6),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+def test_fast_reader_matches_careful_reader(write, monkeypatch, delim, rows, newline, trailing):
+    rows = [[c.replace(delim, "") for c in r] for r in rows]
+    header = delim.join(["store_id", "kecamatan", "demand", "notes"] + ([""] if trailing else []))
+    lines = [delim.join(r + ([""] if trailing else [])) for r in rows]
+    path = write("s.csv", newline.join([header, *lines]) + newline)
+    try:
+        fast = read_table(path, "stores")
+    except InputError as exc:
+        fast_error = str(exc)
+    else:
+        fast_error = None
+    with monkeypatch.context() as m:
+        m.setattr(tables_module, "_fast_csv", lambda *_a: None)
+        try:
+            slow = read_table(path, "stores")
+        except InputError as exc:
+            assert fast_error == str(exc)
+            return
+    assert fast_error is None
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert fast.frame.attrs == slow.frame.attrs
+    assert fast.bad_rows == slow.bad_rows
+    assert fast.ignored_columns == slow.ignored_columns
+
+
+def test_fast_reader_is_used_for_plain_exports(write, monkeypatch):
+    calls = []
+    original = tables_module._fast_csv
+
+    def spy(*args):
+        out = original(*args)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(tables_module, "_fast_csv", spy)
+    read_table(write("s.csv", "store_id,kecamatan,demand\nS1,Pontang,5\nS2,Anyar,6\n"), "stores")
+    read_table(write("q.csv", 'store_id,kecamatan,demand\n"S1",Pontang,5\n'), "stores")
+    assert calls == [True, False]

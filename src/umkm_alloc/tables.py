@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from umkm_alloc.errors import InputError, UsageError
@@ -125,6 +126,19 @@ def read_table(path: Path, kind: str, *, sheet: str | None = None) -> RawTable:
     else:
         text, encoding = _decode(data, path)
         delimiter = _sniff_delimiter(text)
+        fast = _fast_csv(text, delimiter)
+        if fast is not None:
+            header, columns = fast
+            mapping, ignored = _map_columns(header, kind, path)
+            return RawTable(
+                path=path,
+                kind=kind,
+                frame=_columns_to_frame(columns, mapping, kind),
+                delimiter=delimiter,
+                encoding=encoding,
+                ignored_columns=tuple(ignored),
+                bad_rows=(),
+            )
         records = _csv_records(text, delimiter, path)
     header, rows, bad = _split_rows(records, path)
     mapping, ignored = _map_columns(header, kind, path)
@@ -184,6 +198,81 @@ def _sniff_delimiter(text: str) -> str:
         if n > best_n:
             best, best_n = delim, n
     return best
+
+
+def _fast_csv(text: str, delimiter: str) -> tuple[list[str], list[pd.Series]] | None:
+    """Read a plain CSV with pyarrow when every record is exactly one non-blank line.
+
+    That is what large exports look like, and then the file line of data row ``i`` is
+    ``i + 2``. Anything else (quotes, blank lines, ragged rows) returns ``None`` and takes
+    the careful path, which gives the same table.
+    """
+    if '"' in text or "\x00" in text:
+        return None
+    body = text.rstrip("\r\n")
+    if not body or not body[0].strip() or "\n\n" in body or "\n\r\n" in body:
+        return None
+    first_line = body.split("\n", 1)[0].rstrip("\r")
+    header = first_line.split(delimiter)
+    width = len(header)
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if table.num_rows != body.count("\n"):
+        return None
+    columns = [
+        pd.Series(table.column(name).to_numpy(zero_copy_only=False), dtype=object).str.strip()
+        for name in names
+    ]
+    keep = width
+    while keep and not header[keep - 1].strip():
+        if (columns[keep - 1] != "").any():
+            return None  # cells under an empty header: let the careful path report them
+        keep -= 1
+    if keep == 0:
+        return None
+    columns = columns[:keep]
+    lines = pd.Series(np.arange(2, table.num_rows + 2, dtype=np.int64))
+    blank = np.logical_and.reduce([(c == "").to_numpy() for c in columns])
+    if not (~blank).any():
+        return None  # no data rows: the careful path says so
+    columns = [c[~blank].reset_index(drop=True) for c in columns]
+    columns.append(lines[~blank].reset_index(drop=True))
+    return header[:keep], columns
+
+
+def _columns_to_frame(columns: list[pd.Series], mapping: dict[str, int], kind: str) -> pd.DataFrame:
+    """Frame of canonical columns from :func:`_fast_csv` output (its last column: lines)."""
+    n = len(columns[-1])
+    data: dict[str, object] = {LINE: columns[-1].astype("int64")}
+    for canon in KIND_COLUMNS[kind]:
+        pos = mapping.get(canon)
+        data[canon] = columns[pos] if pos is not None else pd.Series([""] * n, dtype=object)
+    frame = pd.DataFrame(data)
+    for canon in KIND_COLUMNS[kind]:
+        frame[canon] = frame[canon].astype(object)
+    frame.attrs["present"] = tuple(c for c in KIND_COLUMNS[kind] if c in mapping)
+    return frame
 
 
 def _csv_records(text: str, delimiter: str, path: Path) -> list[tuple[int, list[str]]]:
