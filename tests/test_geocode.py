@@ -168,3 +168,46 @@ def test_clear_typo_is_fixed_and_reported(boundaries, write):
         "kecamatan 'Pontag' read as Pontang (Kabupaten Serang), the one close match; correct "
         "the spelling in the file"
     ]
+
+
+@pytest.mark.parametrize("metres", [150.0, 900.0, 3000.0])
+def test_snap_distance_is_the_geodesic_distance_to_the_shore(boundaries, metres):
+    from pyproj import Geod
+
+    lat, lon = offshore_point(boundaries, metres)
+    found = locate(np.array([lon]), np.array([lat]), boundaries, snap_m=1000)
+    coverage = shapely.union_all(boundaries.geometries)
+    _, shore = shapely.shortest_line(shapely.Point(lon, lat), coverage).coords
+    _, _, geodesic = Geod(ellps="WGS84").inv(lon, lat, *shore)
+    assert found.nearest_m[0] == pytest.approx(geodesic, rel=2e-3)
+    assert found.nearest_m[0] == pytest.approx(metres, rel=3e-3)  # UTM 48S scale ~0.9996
+    assert (found.index[0] >= 0) == (metres <= 1000)
+
+
+def test_snapping_is_geodesic_far_from_any_utm_zone_of_banten(write):
+    """A square kecamatan at 60 N: 1 km east of it is 1 km, not what UTM 48S would say."""
+    from pyproj import Geod
+
+    from umkm_alloc.boundaries import load_boundaries
+
+    square = (
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+        '{"kode":"99.01.01","nama":"Kotak","kode_kab":"99.01","kabupaten":"Kota Uji"},'
+        '"geometry":{"type":"Polygon","coordinates":'
+        "[[[10.0,60.0],[10.1,60.0],[10.1,60.05],[10.0,60.05],[10.0,60.0]]]}}]}"
+    )
+    polygons = load_boundaries(str(write("square.geojson", square)))
+    geod = Geod(ellps="WGS84")
+    lon_east, lat_east, _ = geod.fwd(10.1, 60.025, 90.0, 1000.0)
+    lon_north, lat_north, _ = geod.fwd(10.05, 60.05, 0.0, 400.0)
+    found = locate(
+        np.array([lon_east, lon_north, 10.05]),
+        np.array([lat_east, lat_north, 60.02]),
+        polygons,
+        snap_m=500,
+    )
+    assert found.nearest_m[0] == pytest.approx(1000.0, rel=1e-3)
+    assert found.nearest_m[1] == pytest.approx(400.0, rel=1e-3)
+    assert found.index.tolist() == [-1, 0, 0]
+    assert found.snap_m.tolist()[2] == 0.0
+    assert found.nearest.tolist() == [0, 0, 0]

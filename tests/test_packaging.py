@@ -41,6 +41,7 @@ def test_wheel_contains_data_and_notice(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "umkm_alloc/data/kecamatan_boundaries.geojson" in names
     assert "umkm_alloc/data/NOTICE" in names
+    assert "umkm_alloc/data/kecamatan_indonesia.parquet" in names
     assert "umkm_alloc/cli/assign.py" in names
     assert "umkm_alloc/static/leaflet/leaflet.js" in names
     assert "umkm_alloc/static/leaflet/LICENSE" in names

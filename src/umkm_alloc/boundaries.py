@@ -1,23 +1,38 @@
-"""Kecamatan polygons: loading the packaged or a user's file, and name/code lookup."""
+"""Kecamatan polygons: loading the packaged or a user's file, and name/code lookup.
+
+The packaged files load without geopandas (whose import alone costs about 0.3 s of
+start-up): the Banten GeoJSON with :mod:`json` and :func:`shapely.from_geojson`, the
+national GeoParquet with :mod:`pyarrow.parquet` and :func:`shapely.from_wkb`. Only a
+user's polygon file goes through geopandas.
+"""
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from umkm_alloc.errors import InputError, UsageError
 
-PACKAGED = {"banten": "kecamatan_boundaries.geojson"}
-#: Metric CRS for snapping distances: UTM 48S covers Banten (102-108 E).
-METRIC_CRS = {"banten": "EPSG:32748"}
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+PACKAGED = {"banten": "kecamatan_boundaries.geojson", "indonesia": "kecamatan_indonesia.parquet"}
+#: Metric CRS of :attr:`Boundaries.metric_geometries` (adjacency lengths): UTM 48S covers
+#: Banten (102-108 E); Indonesia spans UTM zones 46-54, so it gets World Mercator, which is
+#: conformal with a scale factor of 1.000-1.019 between the equator and 11 S. Snapping
+#: distances do not use it: they are geodesic (see :func:`umkm_alloc.geocode.locate`).
+METRIC_CRS = {"banten": "EPSG:32748", "indonesia": "EPSG:3395"}
 FIELDS = ("kode", "nama", "kode_kab", "kabupaten")
 CODE_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 _PREFIX_KEC = re.compile(r"^(kecamatan|kec\.?)\s*", re.IGNORECASE)
@@ -80,6 +95,211 @@ class Lookup:
     suggestion: int | None = None
 
 
+#: Cells of :class:`PolygonGrid`: the grid over the polygons' bounding box has at most
+#: about this many (8 million int32 cells: 32 MB for all of Indonesia at 0.01 degree).
+GRID_CELLS = 8_000_000
+#: Grid values: the cell lies outside every polygon / needs an exact test. A mixed cell
+#: whose centre lies in exactly one polygon ``p`` holds ``-3 - p`` instead of GRID_MIXED.
+GRID_OUTSIDE = -1
+GRID_MIXED = -2
+#: Key of the precomputed grid in the packaged GeoParquet file's metadata.
+GRID_METADATA_KEY = b"umkm_alloc:grid"
+
+
+@dataclass(frozen=True)
+class PolygonGrid:
+    """A raster over the polygons that answers point-in-polygon for most points at once.
+
+    Each cell holds the index of the one polygon whose interior contains the whole cell,
+    :data:`GRID_OUTSIDE` when no polygon covers any of it, or a value ``<= GRID_MIXED``
+    when an edge passes through or near it (or polygons overlap there): only points in
+    mixed cells need an exact test, and ``-3 - p`` tells that polygon ``p`` holds the
+    cell's centre, a good first guess. Cells are classified conservatively, so the
+    answers for the other cells are exact, not approximate.
+
+    Attributes
+    ----------
+    x0, y0
+        Lower-left corner of the grid, degrees.
+    cell
+        Cell size, degrees.
+    owner
+        ``(rows, columns)`` array of cell values (int16 when the values fit).
+    """
+
+    x0: float
+    y0: float
+    cell: float
+    owner: np.ndarray
+
+    @classmethod
+    def build(cls, geometries: np.ndarray, *, max_cells: int = GRID_CELLS) -> PolygonGrid:
+        """Rasterise polygons: a scanline fill at cell centres, then mark cells near edges.
+
+        Parameters
+        ----------
+        geometries
+            Valid polygons or multipolygons.
+        max_cells
+            Upper bound on the number of cells.
+
+        Returns
+        -------
+        PolygonGrid
+        """
+        xmin, ymin, xmax, ymax = shapely.total_bounds(geometries)
+        size = max(np.sqrt((xmax - xmin) * (ymax - ymin) / max_cells), 1e-6)
+        nx = int(np.floor((xmax - xmin) / size)) + 2
+        ny = int(np.floor((ymax - ymin) / size)) + 2
+        x0, y0 = xmin - size / 2, ymin - size / 2
+        parts, part_owner = shapely.get_parts(geometries, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        ring_owner = part_owner[ring_part]
+        xy, ring = shapely.get_coordinates(rings, return_index=True)
+        same = ring[1:] == ring[:-1]
+        x1, y1 = (xy[:-1, 0][same] - x0) / size, (xy[:-1, 1][same] - y0) / size
+        x2, y2 = (xy[1:, 0][same] - x0) / size, (xy[1:, 1][same] - y0) / size
+        poly = ring_owner[ring[:-1][same]]
+        cells = _scanline_fill(x1, y1, x2, y2, poly, nx, ny)
+        edge = _edge_cells(x1, y1, x2, y2, nx, ny)
+        centre = cells[edge]
+        cells[edge] = np.where(centre >= 0, -3 - centre, GRID_MIXED)
+        dtype = np.int16 if len(geometries) + 3 <= np.iinfo(np.int16).max else np.int32
+        owner = cells.astype(dtype).reshape(ny, nx)
+        return cls(x0=float(x0), y0=float(y0), cell=float(size), owner=owner)
+
+    def to_bytes(self) -> bytes:
+        """Serialise: a JSON header line, then the zlib-compressed little-endian cells."""
+        dtype = self.owner.dtype.newbyteorder("<")
+        header = {
+            "x0": self.x0,
+            "y0": self.y0,
+            "cell": self.cell,
+            "shape": list(self.owner.shape),
+            "dtype": dtype.str,
+        }
+        data = np.ascontiguousarray(self.owner, dtype=dtype).tobytes()
+        return json.dumps(header, sort_keys=True).encode() + b"\n" + zlib.compress(data, 9)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> PolygonGrid:
+        """Read a grid written by :meth:`to_bytes`."""
+        head, _, body = blob.partition(b"\n")
+        header = json.loads(head)
+        cells = np.frombuffer(zlib.decompress(body), dtype=np.dtype(header["dtype"]))
+        owner = cells.reshape(header["shape"])
+        return cls(x0=header["x0"], y0=header["y0"], cell=header["cell"], owner=owner)
+
+    def lookup(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Return the grid value of each point (outside the grid: :data:`GRID_OUTSIDE`)."""
+        ny, nx = self.owner.shape
+        with np.errstate(invalid="ignore"):
+            col = np.floor((lon - self.x0) / self.cell)
+            row = np.floor((lat - self.y0) / self.cell)
+        inside = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
+        out = np.full(len(lon), GRID_OUTSIDE, dtype=np.int64)
+        out[inside] = self.owner[row[inside].astype(np.int64), col[inside].astype(np.int64)]
+        return out
+
+
+def _scanline_fill(
+    x1: np.ndarray,
+    y1: np.ndarray,
+    x2: np.ndarray,
+    y2: np.ndarray,
+    poly: np.ndarray,
+    nx: int,
+    ny: int,
+) -> np.ndarray:
+    """Return, per cell (flat), the polygon whose interior holds the cell centre.
+
+    Coordinates are in cell units; cell ``(j, i)`` has its centre at ``(i + 0.5, j + 0.5)``.
+    Rings are filled by the even-odd rule; a centre in no polygon gives
+    :data:`GRID_OUTSIDE`, one in several (overlapping polygons) :data:`GRID_MIXED`.
+    """
+    lo, hi = np.minimum(y1, y2), np.maximum(y1, y2)
+    first = np.ceil(lo - 0.5).astype(np.int64)  # rows whose centre is in [lo, hi)
+    rows = np.maximum(np.ceil(hi - 0.5).astype(np.int64) - first, 0)
+    seg = np.repeat(np.arange(len(x1)), rows)
+    offset = np.arange(len(seg)) - np.repeat(np.cumsum(rows) - rows, rows)
+    row = first[seg] + offset
+    yc = row + 0.5
+    x = x1[seg] + (yc - y1[seg]) * (x2[seg] - x1[seg]) / (y2[seg] - y1[seg])
+    order = np.lexsort((x, row, poly[seg]))
+    row, x, owner = row[order], x[order], poly[seg][order]
+    start, end = slice(0, None, 2), slice(1, None, 2)
+    if len(row) % 2 or (row[start] != row[end]).any() or (owner[start] != owner[end]).any():
+        raise ValueError("polygon rings are not closed")
+    first_col = np.clip(np.ceil(x[start] - 0.5).astype(np.int64), 0, nx)
+    cols = np.maximum(np.clip(np.ceil(x[end] - 0.5).astype(np.int64), 0, nx) - first_col, 0)
+    span = np.repeat(np.arange(len(cols)), cols)
+    col = first_col[span] + np.arange(len(span)) - np.repeat(np.cumsum(cols) - cols, cols)
+    flat = row[start][span] * nx + col
+    cells = np.full(nx * ny, GRID_OUTSIDE, dtype=np.int32)
+    cells[flat] = owner[start][span]
+    flat.sort()
+    cells[flat[1:][flat[1:] == flat[:-1]]] = GRID_MIXED
+    return cells
+
+
+def _edge_cells(
+    x1: np.ndarray, y1: np.ndarray, x2: np.ndarray, y2: np.ndarray, nx: int, ny: int
+) -> np.ndarray:
+    """Return the flat indices of every cell that an edge touches or comes near.
+
+    Edges (cell units) are cut into pieces at most half a cell long; each piece marks the
+    cells of its bounding box widened by a hair (so an edge running along a cell border
+    marks the cells on both sides), which are at most 2 x 2 cells.
+    """
+    extent = np.maximum(np.abs(x2 - x1), np.abs(y2 - y1))
+    pieces = np.maximum(np.ceil(2.0 * extent), 1).astype(np.int64)
+    seg = np.repeat(np.arange(len(x1)), pieces)
+    k = np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    t0, t1 = k / pieces[seg], (k + 1) / pieces[seg]
+    ax, bx = x1[seg] + t0 * (x2 - x1)[seg], x1[seg] + t1 * (x2 - x1)[seg]
+    ay, by = y1[seg] + t0 * (y2 - y1)[seg], y1[seg] + t1 * (y2 - y1)[seg]
+    eps = 1e-6
+    i0 = np.clip(np.floor(np.minimum(ax, bx) - eps), 0, nx - 1).astype(np.int64)
+    i1 = np.clip(np.floor(np.maximum(ax, bx) + eps), 0, nx - 1).astype(np.int64)
+    j0 = np.clip(np.floor(np.minimum(ay, by) - eps), 0, ny - 1).astype(np.int64)
+    j1 = np.clip(np.floor(np.maximum(ay, by) + eps), 0, ny - 1).astype(np.int64)
+    # a piece spans at most 2 x 2 cells (half a cell plus eps), so four corners suffice
+    return np.concatenate([j0 * nx + i0, j0 * nx + i1, j1 * nx + i0, j1 * nx + i1])
+
+
+class PolygonFrame(pd.DataFrame):
+    """A pandas DataFrame whose ``geometry`` column holds shapely polygons in EPSG:4326.
+
+    It offers the few GeoDataFrame members that callers use (``geometry``,
+    ``total_bounds``, ``intersects``) without importing geopandas; for anything else,
+    :meth:`to_geodataframe`.
+    """
+
+    @property
+    def _constructor(self) -> type[PolygonFrame]:
+        return PolygonFrame
+
+    @property
+    def geometry(self) -> pd.Series:
+        """The ``geometry`` column (shapely geometries)."""
+        return self["geometry"]
+
+    @property
+    def total_bounds(self) -> np.ndarray:
+        """``[xmin, ymin, xmax, ymax]`` of all geometries."""
+        return shapely.total_bounds(self["geometry"].to_numpy())
+
+    def intersects(self, other: shapely.Geometry) -> pd.Series:
+        """Whether each geometry intersects ``other``, as a boolean Series."""
+        return pd.Series(shapely.intersects(self["geometry"].to_numpy(), other), index=self.index)
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """Return a copy as a GeoDataFrame in EPSG:4326 (imports geopandas)."""
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame(pd.DataFrame(self), geometry="geometry", crs="EPSG:4326")
+
+
 @dataclass(frozen=True)
 class Boundaries:
     """Kecamatan polygons with their codes and names.
@@ -87,16 +307,25 @@ class Boundaries:
     Attributes
     ----------
     frame
-        ``kode, nama, kode_kab, kabupaten, geometry`` in EPSG:4326, sorted by ``kode``.
+        ``kode, nama, kode_kab, kabupaten, geometry`` in EPSG:4326, sorted by ``kode``:
+        a :class:`PolygonFrame` (a pandas DataFrame with shapely geometries).
     source
         ``banten`` or the path the polygons were read from.
     metric_crs
-        A projected CRS in metres used for snapping distances.
+        A projected CRS in metres (adjacency lengths in :mod:`umkm_alloc.rules`).
+    non_overlapping
+        The polygons are known not to overlap (the packaged clean coverages), so a point
+        in the interior of one lies in no other.
+    packed_grid
+        A precomputed :class:`PolygonGrid` (:meth:`PolygonGrid.to_bytes`) shipped with
+        the packaged national file; ``None`` builds it on first use.
     """
 
-    frame: gpd.GeoDataFrame
+    frame: PolygonFrame
     source: str
     metric_crs: str
+    non_overlapping: bool = False
+    packed_grid: bytes | None = field(default=None, repr=False, compare=False)
     _by_name: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -106,7 +335,7 @@ class Boundaries:
     @cached_property
     def geometries(self) -> np.ndarray:
         """Polygons (EPSG:4326) as a shapely array."""
-        return self.frame.geometry.to_numpy()
+        return self.frame["geometry"].to_numpy()
 
     @cached_property
     def tree(self) -> shapely.STRtree:
@@ -116,12 +345,26 @@ class Boundaries:
     @cached_property
     def metric_geometries(self) -> np.ndarray:
         """Polygons in :attr:`metric_crs`."""
-        return self.frame.geometry.to_crs(self.metric_crs).to_numpy()
+        from pyproj import Transformer
+
+        to_metric = Transformer.from_crs("EPSG:4326", self.metric_crs, always_xy=True)
+
+        def project(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
+
+        return shapely.transform(self.geometries, project)
 
     @cached_property
     def metric_tree(self) -> shapely.STRtree:
         """Spatial index of the metric polygons."""
         return shapely.STRtree(self.metric_geometries)
+
+    @cached_property
+    def grid(self) -> PolygonGrid:
+        """Raster index answering point-in-polygon for most points without a polygon test."""
+        if self.packed_grid is not None:
+            return PolygonGrid.from_bytes(self.packed_grid)
+        return PolygonGrid.build(self.geometries)
 
     @cached_property
     def representative_points(self) -> np.ndarray:
@@ -211,8 +454,10 @@ def load_boundaries(spec: str = "banten") -> Boundaries:
     Parameters
     ----------
     spec
-        ``banten`` for the packaged clean coverage of Banten, or the path of a polygon file
-        (GeoJSON, GeoPackage, Shapefile...) with ``kode`` and ``nama`` fields.
+        ``banten`` for the packaged clean coverage of Banten, ``indonesia`` for the
+        packaged clean coverage of all 7,285 kecamatan of Indonesia, or the path of a
+        polygon file (GeoJSON, GeoPackage, Shapefile, GeoParquet...) with ``kode`` and
+        ``nama`` fields.
 
     Returns
     -------
@@ -220,19 +465,22 @@ def load_boundaries(spec: str = "banten") -> Boundaries:
     """
     if spec in PACKAGED:
         path = packaged_path(spec)
-        frame = _read(path)
-        return Boundaries(frame=frame, source=spec, metric_crs=METRIC_CRS[spec])
-    if spec == "indonesia":
-        raise UsageError(
-            "--boundaries indonesia is not packaged in this release; use 'banten' or a path"
+        frame, grid = _read_packaged(path)
+        return Boundaries(
+            frame=frame,
+            source=spec,
+            metric_crs=METRIC_CRS[spec],
+            non_overlapping=True,
+            packed_grid=grid,
         )
     path = Path(spec)
     if not path.exists():
         raise UsageError(f"--boundaries {spec}: no such file; use 'banten' or a polygon file")
-    frame = _read(path)
-    centroid = shapely.union_all(frame.geometry.to_numpy()).centroid
-    crs = frame.geometry.estimate_utm_crs() if not frame.empty else None
+    gdf = _read(path)
+    centroid = shapely.union_all(gdf.geometry.to_numpy()).centroid
+    crs = gdf.geometry.estimate_utm_crs() if not gdf.empty else None
     metric = crs.to_string() if crs is not None else f"EPSG:{_utm_epsg(centroid.x, centroid.y)}"
+    frame = _polygon_frame({c: gdf[c].to_numpy() for c in FIELDS}, gdf.geometry.to_numpy())
     return Boundaries(frame=frame, source=str(path), metric_crs=metric)
 
 
@@ -241,9 +489,68 @@ def _utm_epsg(lon: float, lat: float) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
-def _read(path: Path) -> gpd.GeoDataFrame:
+def _polygon_frame(columns: dict[str, Any], geometries: np.ndarray) -> PolygonFrame:
+    """Build the boundaries frame: text columns as ``object``, sorted by ``kode``."""
+    data = {c: np.asarray([str(v) for v in columns[c]], dtype=object) for c in FIELDS}
+    order = np.argsort(data["kode"], kind="stable")
+    frame = PolygonFrame({c: pd.Series(data[c][order], dtype=object) for c in FIELDS})
+    frame["geometry"] = np.asarray(geometries, dtype=object)[order]
+    return frame
+
+
+def _read_packaged(path: Path) -> tuple[PolygonFrame, bytes | None]:
+    """Read a packaged boundaries file (GeoJSON or GeoParquet, EPSG:4326) fast.
+
+    Returns the frame and the precomputed grid stored with it, if any.
+    """
+    grid = None
     try:
-        frame = gpd.read_file(path)
+        if path.suffix == ".parquet":
+            columns, geometries, grid = _read_geoparquet(path)
+        else:
+            columns, geometries = _read_geojson(path)
+    except Exception as exc:  # a damaged installation
+        raise InputError(
+            f"packaged boundaries {path} cannot be read ({exc}); reinstall umkm-alloc"
+        ) from exc
+    return _polygon_frame(columns, geometries), grid
+
+
+def _read_geojson(path: Path) -> tuple[dict[str, list[str]], np.ndarray]:
+    """Read a FeatureCollection: properties with :mod:`json`, geometries with GEOS."""
+    text = path.read_text(encoding="utf-8")
+    features = json.loads(text)["features"]
+    columns = {c: [f["properties"][c] for f in features] for c in FIELDS}
+    collection = shapely.from_geojson(text)
+    geometries = shapely.get_parts(collection)
+    if len(geometries) != len(features):
+        raise ValueError(f"{len(features)} features but {len(geometries)} geometries")
+    return columns, geometries
+
+
+def _read_geoparquet(path: Path) -> tuple[dict[str, list[str]], np.ndarray, bytes | None]:
+    """Read a GeoParquet file with WKB geometries in EPSG:4326 (as the build writes it).
+
+    Returns the columns, the geometries and the precomputed grid from the file's metadata.
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=[*FIELDS, "geometry"], use_threads=False)
+    columns = {c: table.column(c).to_pylist() for c in FIELDS}
+    wkb = table.column("geometry").to_numpy()
+    grid = (table.schema.metadata or {}).get(GRID_METADATA_KEY)
+    return columns, shapely.from_wkb(wkb), grid
+
+
+def _read(path: Path) -> gpd.GeoDataFrame:
+    """Read a user's polygon file with geopandas, in EPSG:4326, with the :data:`FIELDS`."""
+    import geopandas as gpd
+
+    try:
+        if path.suffix.lower() in (".parquet", ".geoparquet"):
+            frame = gpd.read_parquet(path)
+        else:
+            frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise InputError(f"{path}: cannot be read as a polygon file ({exc})") from exc
     missing = [f for f in ("kode", "nama") if f not in frame.columns]
