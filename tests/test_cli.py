@@ -141,8 +141,11 @@ def test_missing_column_exit_3(write, small_job):
             "and 5 (1.4 is typical for rural roads)\n",
         ),
         (
-            ["--distance", "osrm:http://x"],
-            "error: --distance 'osrm:http://x' is not available in this release; use 'geodesic'\n",
+            ["--distance", "roads:x.osm"],
+            "error: --distance 'roads:x.osm': unknown distance backend; use one of: geodesic; "
+            "osm:PATH (an OpenStreetMap extract, .osm or .osm.pbf); matrix:PATH (a CSV of "
+            "producer_id, store_id, distance_km[, minutes]); osrm:URL (an OSRM server, e.g. "
+            "osrm:http://localhost:5000)\n",
         ),
         (
             ["--boundaries", "nowhere.geojson"],

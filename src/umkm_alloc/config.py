@@ -6,6 +6,7 @@ options the user actually typed (``None`` for the rest) to :func:`resolve_assign
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,12 @@ ASSIGN_KEYS: dict[str, type] = {
     "snap_m": float,
     "boundaries": str,
     "distance": str,
+    "max_minutes": float,
+    "max_snap_m": float,
+    "osm_cache": str,
+    "osrm_table_size": int,
+    "osrm_timeout": float,
+    "osrm_retries": int,
     "output": str,
     "out_dir": str,
     "report": bool,
@@ -29,6 +36,114 @@ ASSIGN_KEYS: dict[str, type] = {
     "sheet": str,
     "lang": str,
 }
+
+
+#: The ``--distance`` backends, with the form of their argument.
+DISTANCE_FORMS = {
+    "geodesic": "geodesic",
+    "osm": "osm:PATH (an OpenStreetMap extract, .osm or .osm.pbf)",
+    "matrix": "matrix:PATH (a CSV of producer_id, store_id, distance_km[, minutes])",
+    "osrm": "osrm:URL (an OSRM server, e.g. osrm:http://localhost:5000)",
+}
+#: Suffixes of OpenStreetMap extracts ``osm:`` reads (XML, plain or compressed, and PBF).
+OSM_SUFFIXES = (".osm", ".osm.xml", ".xml", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf")
+#: Suffixes of distance matrices ``matrix:`` reads.
+MATRIX_SUFFIXES = (".csv", ".txt", ".tsv")
+#: Options of a run that do not change its result (not recorded in ``summary.json``).
+NOT_RESULT_PARAMS = ("config_file", "osm_cache", "osrm_table_size", "osrm_timeout", "osrm_retries")
+
+
+@dataclass(frozen=True)
+class DistanceSpec:
+    """A parsed ``--distance`` value.
+
+    Attributes
+    ----------
+    scheme
+        ``geodesic``, ``osm``, ``matrix`` or ``osrm``.
+    target
+        The path (``osm``, ``matrix``) or base URL (``osrm``); ``""`` for ``geodesic``.
+    text
+        The value as given.
+    """
+
+    scheme: str
+    target: str
+    text: str
+
+    @property
+    def path(self) -> Path:
+        """Return the target as a path (``osm`` and ``matrix``)."""
+        return Path(self.target)
+
+
+def parse_distance_spec(text: str, *, check_files: bool = True) -> DistanceSpec:
+    """Parse ``--distance geodesic|osm:PATH|matrix:PATH|osrm:URL``.
+
+    Parameters
+    ----------
+    text
+        The option value.
+    check_files
+        Also check that an ``osm:`` or ``matrix:`` file exists.
+
+    Returns
+    -------
+    DistanceSpec
+
+    Raises
+    ------
+    UsageError
+        For an unknown backend, a missing path or URL, a file that does not exist or has the
+        wrong suffix, or a URL that is not ``http(s)://host[:port]``.
+    """
+    raw = str(text).strip()
+    scheme, sep, target = raw.partition(":")
+    scheme = scheme.strip().lower()
+    forms = "; ".join(DISTANCE_FORMS.values())
+    if scheme not in DISTANCE_FORMS:
+        raise UsageError(f"--distance {raw!r}: unknown distance backend; use one of: {forms}")
+    if scheme == "geodesic":
+        if sep and target.strip():
+            raise UsageError(
+                f"--distance {raw!r}: geodesic takes no argument; use --distance geodesic"
+            )
+        return DistanceSpec("geodesic", "", raw)
+    target = target.strip()
+    if not target:
+        raise UsageError(
+            f"--distance {raw!r}: give the {scheme} source as {DISTANCE_FORMS[scheme]}"
+        )
+    if scheme == "osrm":
+        return DistanceSpec("osrm", _check_url(raw, target), raw)
+    path = Path(target).expanduser()
+    suffixes = OSM_SUFFIXES if scheme == "osm" else MATRIX_SUFFIXES
+    if not path.name.lower().endswith(suffixes):
+        raise UsageError(
+            f"--distance {raw!r}: {path.name} is not a {' / '.join(suffixes)} file; give "
+            f"{DISTANCE_FORMS[scheme]}"
+        )
+    if check_files and not path.is_file():
+        what = "folder, not a file" if path.is_dir() else "no such file"
+        raise UsageError(f"--distance {raw!r}: {path}: {what}; check the path")
+    return DistanceSpec(scheme, str(path), raw)
+
+
+def _check_url(raw: str, url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"--distance {raw!r}: {url!r} is not an http(s) URL; give the server as "
+            "osrm:http://HOST:PORT (e.g. osrm:http://localhost:5000)"
+        )
+    if parts.query or parts.fragment:
+        raise UsageError(
+            f"--distance {raw!r}: give only the server's base URL (osrm:http://HOST:PORT), "
+            "without a query"
+        )
+    return url.rstrip("/")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,15 +155,30 @@ class AssignConfig:
     producers, stores
         Input tables.
     max_km
-        Largest road distance (km) between a producer and a store it may supply.
+        Largest road distance (km) between a producer and a store it may supply;
+        ``math.inf`` for none (only with ``max_minutes``).
+    max_minutes
+        Largest travel time (minutes), or ``None``. Needs a backend with travel times
+        (``osm:``, ``osrm:``, or ``matrix:`` with a minutes column).
     circuity
-        Factor turning straight-line (geodesic) distance into road distance.
+        Factor turning straight-line (geodesic) distance into road distance (``geodesic`` only).
     snap_m
         A point outside every kecamatan but within this many metres of one is snapped to it.
     boundaries
         ``banten`` (packaged) or the path of a polygon file.
     distance
-        Distance backend; only ``geodesic`` is available in this release.
+        Distance backend: ``geodesic``, ``osm:PATH``, ``matrix:PATH`` or ``osrm:URL``.
+    max_snap_m
+        ``osm:`` and ``osrm:``: a point farther than this (metres) from every road gets no road
+        route (it is reported, never joined to a far road).
+    osm_cache
+        Folder of the parsed-graph cache of ``osm:`` (default: ``$UMKM_ALLOC_CACHE``, else
+        ``$XDG_CACHE_HOME/umkm-alloc``, else ``~/.cache/umkm-alloc``).
+    osrm_table_size
+        ``osrm:``: largest number of sources and of destinations of one table request (the
+        server's ``--max-table-size``, 100 by default).
+    osrm_timeout, osrm_retries
+        ``osrm:``: seconds to wait for one answer, and how often to try again (with backoff).
     strict
         Treat any rejected row as a failure (exit code 4).
     sheet
@@ -58,33 +188,69 @@ class AssignConfig:
     producers: Path
     stores: Path
     max_km: float = 20.0
+    max_minutes: float | None = None
     circuity: float = 1.4
     snap_m: float = 1000.0
     boundaries: str = "banten"
     distance: str = "geodesic"
+    max_snap_m: float = 2000.0
+    osm_cache: str | None = None
+    osrm_table_size: int = 100
+    osrm_timeout: float = 30.0
+    osrm_retries: int = 3
     strict: bool = False
     sheet: str | None = None
     config_file: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        _check_positive("--max-km", self.max_km)
+        if not (self.max_km == math.inf and self.max_minutes is not None):
+            _check_positive("--max-km", self.max_km)
+        if self.max_minutes is not None:
+            _check_positive("--max-minutes", self.max_minutes)
         _check_positive("--snap-m", self.snap_m, allow_zero=True)
+        _check_positive("--max-snap-m", self.max_snap_m)
+        _check_positive("--osrm-timeout", self.osrm_timeout)
         if not (1.0 <= self.circuity <= 5.0):
             raise UsageError(
                 f"--circuity {self.circuity:g} is out of range; use a factor between 1 and 5 "
                 "(1.4 is typical for rural roads)"
             )
-        if self.distance != "geodesic":
+        if self.osrm_table_size < 2:
             raise UsageError(
-                f"--distance {self.distance!r} is not available in this release; use 'geodesic'"
+                f"--osrm-table-size {self.osrm_table_size} is too small; give the server's "
+                "--max-table-size (100 by default)"
             )
+        if self.osrm_retries < 0:
+            raise UsageError(f"--osrm-retries {self.osrm_retries} is not allowed; give 0 or more")
+        spec = parse_distance_spec(self.distance)
+        if self.max_minutes is not None and spec.scheme == "geodesic":
+            raise UsageError(
+                f"--max-minutes {self.max_minutes:g} needs travel times, which the geodesic "
+                "backend does not have; use --max-km, or a backend with times: --distance "
+                "osm:PATH, osrm:URL or matrix:PATH with a minutes column"
+            )
+
+    @property
+    def distance_spec(self) -> DistanceSpec:
+        """Return the parsed ``--distance`` value."""
+        return parse_distance_spec(self.distance, check_files=False)
+
+    def limits_text(self) -> str:
+        """Return the distance and time bounds in words: ``max 20 km``, ``max 30 min``."""
+        parts = [] if self.max_km == math.inf else [f"{self.max_km:g} km"]
+        if self.max_minutes is not None:
+            parts.append(f"{self.max_minutes:g} min")
+        return "max " + " and ".join(parts)
 
     def params(self) -> dict[str, Any]:
         """Return the parameters that shape the result, for ``summary.json``."""
         out = asdict(self)
-        out.pop("config_file")
+        for key in NOT_RESULT_PARAMS:
+            out.pop(key)
         out["producers"] = str(self.producers)
         out["stores"] = str(self.stores)
+        if out["max_km"] == math.inf:
+            out["max_km"] = None
         return out
 
 
@@ -144,10 +310,27 @@ def assign_table(doc: dict[str, Any], path: Path) -> dict[str, Any]:
             raise ConfigError(
                 f"{path}: assign.{key} = {value!r} must be a {want.__name__}; fix the value"
             )
-        if norm in ("producers", "stores", "out_dir") or (norm == "output" and value != "-"):
-            value = str(path.parent / value) if not Path(value).is_absolute() else value
+        if norm in ("producers", "stores", "out_dir", "osm_cache") or (
+            norm == "output" and value != "-"
+        ):
+            value = _beside(path, str(value))
+        if norm == "distance":
+            value = _distance_beside(path, str(value))
         out[norm] = value
     return out
+
+
+def _beside(config_path: Path, value: str) -> str:
+    """Return a path of the config file taken relative to the file's folder."""
+    return str(config_path.parent / value) if not Path(value).is_absolute() else value
+
+
+def _distance_beside(config_path: Path, value: str) -> str:
+    """Return ``osm:PATH`` / ``matrix:PATH`` with PATH taken relative to the config file."""
+    scheme, sep, target = value.partition(":")
+    if sep and scheme.strip().lower() in ("osm", "matrix") and target.strip():
+        return f"{scheme}:{_beside(config_path, target.strip())}"
+    return value
 
 
 def resolve_assign(
@@ -167,6 +350,12 @@ def resolve_assign(
     AssignConfig, dict
         The run configuration, and the output options (``output``, ``out_dir``, ``report``)
         which belong to the CLI, not to the library.
+
+    Notes
+    -----
+    ``max_minutes`` given without ``max_km`` (on the command line or in the file) bounds the
+    travel time *instead of* the distance: no km bound applies, except the categories'
+    ``max_km``. Given together, both bounds apply.
     """
     file_values: dict[str, Any] = {}
     if config_file is not None:
@@ -183,4 +372,6 @@ def resolve_assign(
     merged.pop("quiet", None)
     merged["producers"] = Path(merged["producers"])
     merged["stores"] = Path(merged["stores"])
+    if merged.get("max_minutes") is not None and merged.get("max_km") is None:
+        merged["max_km"] = math.inf
     return AssignConfig(**merged, config_file=config_file), outputs

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from umkm_alloc.distance import GeodesicBackend
+from umkm_alloc.distance import DistanceBackend, backend_for
 from umkm_alloc.errors import UsageError
-from umkm_alloc.pipeline import Result
+from umkm_alloc.pipeline import Result, point_keys
 from umkm_alloc.rules import (
     BEYOND_DISTANCE,
     ELIGIBLE,
@@ -39,6 +39,7 @@ EXPLAIN_COLUMNS = [
     "store_zone",
     "zone_relation",
     "distance_km",
+    "minutes",
     "status",
     "rule_kind",
     "rule",
@@ -71,10 +72,13 @@ def explain(
     -------
     pandas.DataFrame
         :data:`EXPLAIN_COLUMNS`, one row per pair, sorted by store, product, distance and
-        producer. ``status`` is ``eligible`` or ``excluded``; ``rule`` is the first rule that
-        excludes the pair in words (when it is the distance and another rule would also exclude
-        the pair, that one follows after ``; also``) and ``rule_kind`` its machine name
-        (:data:`umkm_alloc.rules.REASONS`); ``quantity`` is what flows on the pair.
+        producer. ``distance_km`` and ``minutes`` (travel time, when the backend has it) are
+        empty (NaN) where the backend has no road or listed route. ``status`` is ``eligible``
+        or ``excluded``; ``rule`` is the first rule that excludes the pair in words (when it is
+        the distance and another rule would also exclude the pair, that one follows after
+        ``; also``) and ``rule_kind`` its machine name (:data:`umkm_alloc.rules.REASONS`; no
+        route and ``--max-minutes`` count as ``beyond_distance``); ``quantity`` is what flows
+        on the pair.
     """
     if store is None and producer is None:
         raise UsageError("explain needs --store ID or --producer ID (or both)")
@@ -125,14 +129,12 @@ def _describe(result: Result, pairs: pd.DataFrame) -> pd.DataFrame:
     if pairs.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in EXPLAIN_COLUMNS})
     prods, stores, zone_map = result.producers, result.stores, result.zone_map
-    backend = GeodesicBackend(circuity=result.config.circuity)
+    backend = result.backend if result.backend is not None else backend_for(result.config)
     pi, si = pairs["p"].to_numpy(), pairs["s"].to_numpy()
-    km = backend.distance_km(
-        prods["lon"].to_numpy()[pi],
-        prods["lat"].to_numpy()[pi],
-        stores["lon"].to_numpy()[si],
-        stores["lat"].to_numpy()[si],
-    )
+    km, minutes = _measure(result, backend, pi, si)
+    no_route = ~np.isfinite(km)
+    max_minutes = result.config.max_minutes
+    over_time = np.zeros(len(km), bool) if max_minutes is None else minutes > max_minutes
     p_cat = prods["category"].to_numpy(dtype=object)[pi]
     category = np.where(p_cat != "", p_cat, stores["category"].to_numpy(dtype=object)[si])
     p_kec = prods["kecamatan_code"].to_numpy(dtype=object)[pi]
@@ -145,9 +147,11 @@ def _describe(result: Result, pairs: pd.DataFrame) -> pd.DataFrame:
         s_kec=s_kec,
         category=category,
         chain=chains,
-        km=km,
+        km=np.where(no_route, 0.0, km),
         default_max_km=result.config.max_km,
     )
+    codes[no_route | over_time] = BEYOND_DISTANCE
+    why = _no_route_notes(result, backend, pi, si, no_route)
     # the rule that would exclude the pair even if it were near: shown beside a distance reason
     near_codes = evaluate(
         result.rules,
@@ -176,13 +180,23 @@ def _describe(result: Result, pairs: pd.DataFrame) -> pd.DataFrame:
             "producer_zone": [zone_map.zone_of(c) for c in p_kec],
             "store_zone": [zone_map.zone_of(c) for c in s_kec],
             "zone_relation": [zone_map.relation(a, b) for a, b in zip(p_kec, s_kec, strict=True)],
-            "distance_km": np.round(km, 3),
+            "distance_km": np.round(np.where(no_route, np.nan, km), 3),
+            "minutes": np.round(np.where(np.isfinite(minutes), minutes, np.nan), 1),
             "status": ["eligible" if c == ELIGIBLE else "excluded" for c in codes],
             "rule_kind": ["" if c == ELIGIBLE else REASONS[int(c)] for c in codes],
             "rule": [
-                _rule(result, int(c), int(n), a, b, cat, ch, d)
-                for c, n, a, b, cat, ch, d in zip(
-                    codes, near_codes, p_kec, s_kec, category, chains, km, strict=True
+                _rule(result, backend, int(c), int(n), a, b, cat, ch, d, t, w)
+                for c, n, a, b, cat, ch, d, t, w in zip(
+                    codes,
+                    near_codes,
+                    p_kec,
+                    s_kec,
+                    category,
+                    chains,
+                    km,
+                    minutes,
+                    why,
+                    strict=True,
                 )
             ],
             "quantity": quantity.astype(np.int64),
@@ -199,14 +213,92 @@ def _describe(result: Result, pairs: pd.DataFrame) -> pd.DataFrame:
     return table[EXPLAIN_COLUMNS]
 
 
+def _measure(
+    result: Result, backend: DistanceBackend, pi: np.ndarray, si: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Km and minutes of (producer row, store row) pairs: the run's own where it measured them.
+
+    The pairs the run found within reach keep the distance the solve used; the others (and
+    travel times the run did not need) are measured by the backend (``inf``: no route).
+    """
+    arcs = result.arcs.set_index(["p", "s"])
+    index = pd.MultiIndex.from_arrays([pi, si])
+    km = arcs["km"].reindex(index).to_numpy(dtype=float, copy=True)
+    minutes = (
+        arcs["minutes"].reindex(index).to_numpy(dtype=float, copy=True)
+        if "minutes" in arcs
+        else np.full(len(pi), np.nan)
+    )
+    missing_km = np.isnan(km)
+    todo = np.flatnonzero(missing_km | (np.isnan(minutes) & backend.has_minutes))
+    if len(todo):
+        prods, stores = result.producers, result.stores
+        p_rows, s_rows = prods.iloc[pi[todo]], stores.iloc[si[todo]]
+        got_km, got_min = backend.travel(
+            p_rows["lon"].to_numpy(float),
+            p_rows["lat"].to_numpy(float),
+            s_rows["lon"].to_numpy(float),
+            s_rows["lat"].to_numpy(float),
+            p_keys=point_keys(p_rows, backend),
+            s_keys=point_keys(s_rows, backend),
+        )
+        km[todo] = np.where(missing_km[todo], got_km, km[todo])
+        if got_min is not None:
+            minutes[todo] = got_min
+    return km, minutes
+
+
+def _no_route_notes(
+    result: Result, backend: DistanceBackend, pi: np.ndarray, si: np.ndarray, no_route: np.ndarray
+) -> list[str]:
+    """For pairs without a route, why, when a point has no road or is not listed at all."""
+    notes = [""] * len(pi)
+    if not no_route.any():
+        return notes
+    found: dict[tuple[str, int], str] = {}
+    for side, rows, idx in (("producer", result.producers, pi), ("store", result.stores, si)):
+        wanted = np.unique(idx[no_route])
+        chosen = rows.iloc[wanted]
+        texts = backend.unroutable(
+            chosen["lon"].to_numpy(float),
+            chosen["lat"].to_numpy(float),
+            keys=point_keys(chosen, backend),
+            side=side,
+        )
+        found.update({(side, int(i)): t for i, t in zip(wanted, texts, strict=True) if t})
+    for k in np.flatnonzero(no_route):
+        parts = [found.get(("producer", int(pi[k])), ""), found.get(("store", int(si[k])), "")]
+        notes[k] = "; ".join(p for p in parts if p)
+    return notes
+
+
 def _rule(
-    result: Result, code: int, near: int, p_kec: str, s_kec: str, cat: str, chain: str, km: float
+    result: Result,
+    backend: DistanceBackend,
+    code: int,
+    near: int,
+    p_kec: str,
+    s_kec: str,
+    cat: str,
+    chain: str,
+    km: float,
+    minutes: float,
+    why: str = "",
 ) -> str:
     """Return the first rule that excludes a pair in words (and the next, after distance)."""
     if code == ELIGIBLE:
         return ""
 
     def text(c: int) -> str:
+        if c == BEYOND_DISTANCE and not np.isfinite(km):
+            return f"no {backend.route_word} route ({why or backend.describe()})"
+        max_minutes = result.config.max_minutes
+        limit = result.rules.limit_km(cat, result.config.max_km)
+        if c == BEYOND_DISTANCE and max_minutes is not None and km <= limit:
+            return (
+                f"{minutes:.0f} min ({km:.1f} km), beyond the {max_minutes:g} min limit "
+                "(--max-minutes)"
+            )
         return reason_text(
             c,
             result.rules,

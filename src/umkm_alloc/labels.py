@@ -67,6 +67,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     # reason kinds
     "kind.no_producer": ("no producer offers the product", "tidak ada produsen produk ini"),
     "kind.beyond_distance": ("beyond the distance limit", "di luar batas jarak"),
+    "kind.no_route": ("no road or listed route", "tidak ada rute jalan atau rute terdaftar"),
     "kind.capacity_used": (
         "capacity in reach used by other stores",
         "kapasitas terjangkau dipakai toko lain",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +15,13 @@ import shapely
 
 from umkm_alloc.boundaries import Boundaries, load_boundaries
 from umkm_alloc.config import AssignConfig
-from umkm_alloc.distance import GeodesicBackend, Pairs
+from umkm_alloc.distance import (
+    DistanceBackend,
+    GeodesicBackend,
+    Pairs,
+    backend_for,
+    straight_pairs_within,
+)
 from umkm_alloc.errors import InputError
 from umkm_alloc.geocode import geocode_rows
 from umkm_alloc.rules import (
@@ -57,6 +64,8 @@ UNUSED_COLUMNS = [
 ]
 STAGES = ("read", "validate", "geocode", "candidates", "solve", "tabulate")
 _LIST_IDS = 3
+#: A far row's nearest route is searched out to this many times the limit (km or minutes).
+HORIZON = 3.0
 
 
 @dataclass(frozen=True)
@@ -87,8 +96,9 @@ class Result:
     candidates
         Number of eligible (producer row, store row) pairs.
     arcs
-        Every same-product pair within the largest distance limit: ``p``, ``s`` (rows of
-        ``producers`` and ``stores``), ``km``, ``code`` (0 eligible, else the first rule that
+        Every same-product pair within the largest distance limit (and ``--max-minutes``):
+        ``p``, ``s`` (rows of ``producers`` and ``stores``), ``km``, ``minutes`` (travel time,
+        NaN when the backend has none), ``code`` (0 eligible, else the first rule that
         excludes it, see :data:`umkm_alloc.rules.REASONS`) and ``flow``.
     rules, zone_map
         The supply rules of the run and the zone of every kecamatan.
@@ -98,6 +108,8 @@ class Result:
         Parameters of the distance backend.
     timings
         Wall seconds per stage (not part of any output file).
+    backend
+        The distance backend of the run (``explain`` measures with it).
     """
 
     config: AssignConfig
@@ -117,6 +129,7 @@ class Result:
     distance: dict[str, Any]
     boundaries: str
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    backend: DistanceBackend | None = field(default=None, compare=False, repr=False)
 
 
 Progress = Callable[[str], None]
@@ -231,9 +244,16 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
     note = progress or (lambda _stage: None)
     inputs = load_inputs(config, timings=timings, progress=progress)
     producers, stores = inputs.producers, inputs.stores
-    backend = GeodesicBackend(circuity=config.circuity)
     with _timed("candidates", timings, note):
-        arcs = _candidates(producers, stores, backend, inputs, max_km=config.max_km)
+        backend = backend_for(config)
+        arcs = _candidates(
+            producers,
+            stores,
+            backend,
+            inputs,
+            max_km=config.max_km,
+            max_minutes=config.max_minutes,
+        )
         eligible = arcs["code"].to_numpy() == ELIGIBLE
     with _timed("solve", timings, note):
         solution = solve_allocation(
@@ -250,7 +270,7 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
         stores["allocated"] = _sum_by(arcs, "s", len(stores))
         allocations = _allocations(arcs, producers, stores)
-        explain = _Reasons(producers, stores, arcs, backend, inputs, config.max_km)
+        explain = _Reasons(producers, stores, arcs, backend, inputs, config)
         unmet = explain.unmet()
         unused = explain.unused()
     return Result(
@@ -271,6 +291,7 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         distance=backend.params(),
         boundaries=inputs.boundaries.source,
         timings=timings,
+        backend=backend,
     )
 
 
@@ -320,6 +341,34 @@ def _sites(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return inverse.reshape(-1).astype(np.int64), uniq[:, 0], uniq[:, 1]
 
 
+def point_keys(rows: pd.DataFrame, backend: DistanceBackend) -> np.ndarray | None:
+    """Return what a keyed backend (``matrix:``) knows the rows by: ids or kecamatan codes."""
+    if backend.keyed_by is None:
+        return None
+    column = "id" if backend.keyed_by == "id" else "kecamatan_code"
+    return rows[column].astype(str).to_numpy(dtype=object)
+
+
+def _keyed_sites(
+    rows: pd.DataFrame, backend: DistanceBackend
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Like :func:`_sites`, also told apart by the backend's key: (site, lon, lat, key)."""
+    keys = point_keys(rows, backend)
+    if keys is None:
+        return (*_sites(rows), None)
+    frame = pd.DataFrame(
+        {"key": keys, "lon": rows["lon"].to_numpy(float), "lat": rows["lat"].to_numpy(float)}
+    )
+    uniq = frame.drop_duplicates().sort_values(["key", "lon", "lat"]).reset_index(drop=True)
+    site = frame.merge(uniq.reset_index(names="site"), on=["key", "lon", "lat"], how="left")
+    return (
+        site["site"].to_numpy(np.int64),
+        uniq["lon"].to_numpy(float),
+        uniq["lat"].to_numpy(float),
+        uniq["key"].to_numpy(dtype=object),
+    )
+
+
 def _categorise(
     producers: pd.DataFrame, stores: pd.DataFrame, rules: Rules, config: AssignConfig
 ) -> None:
@@ -341,28 +390,42 @@ def _categorise(
 def _candidates(
     producers: pd.DataFrame,
     stores: pd.DataFrame,
-    backend: GeodesicBackend,
+    backend: DistanceBackend,
     inputs: Inputs,
     *,
     max_km: float,
+    max_minutes: float | None = None,
 ) -> pd.DataFrame:
     """Same-product pairs within the largest limit, each with its rule code (0 = eligible).
 
-    The spatial search uses the largest distance limit of any category; each pair is then
-    judged by :func:`umkm_alloc.rules.evaluate` (its category's limit, chain, forbid, zones).
+    The backend's search uses the largest distance limit of any category (and the travel-time
+    bound); each pair is then judged by :func:`umkm_alloc.rules.evaluate` (its category's
+    limit, chain, forbid, zones) on its road km.
     """
-    columns = {"p": np.int64, "s": np.int64, "km": float, "code": np.int8}
+    columns = {"p": np.int64, "s": np.int64, "km": float, "minutes": float, "code": np.int8}
     p_rows = producers[producers["qty"] > 0]
     s_rows = stores[stores["qty"] > 0]
     p_rows = p_rows[p_rows["product_key"].isin(set(s_rows["product_key"]))]
     s_rows = s_rows[s_rows["product_key"].isin(set(p_rows["product_key"]))]
     if p_rows.empty or s_rows.empty:
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()})
-    p_site, p_lon, p_lat = _sites(p_rows)
-    s_site, s_lon, s_lat = _sites(s_rows)
+    p_site, p_lon, p_lat, p_keys = _keyed_sites(p_rows, backend)
+    s_site, s_lon, s_lat, s_keys = _keyed_sites(s_rows, backend)
     reach = max_limit_km(inputs.rules, max_km)
-    pairs: Pairs = backend.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=reach)
-    site_pairs = pd.DataFrame({"ps": pairs.left, "ss": pairs.right, "km": pairs.km})
+    pairs: Pairs = backend.pairs_within(
+        p_lon,
+        p_lat,
+        s_lon,
+        s_lat,
+        max_km=reach,
+        max_minutes=max_minutes,
+        p_keys=p_keys,
+        s_keys=s_keys,
+    )
+    minutes = np.full(len(pairs.km), np.nan) if pairs.minutes is None else pairs.minutes
+    site_pairs = pd.DataFrame(
+        {"ps": pairs.left, "ss": pairs.right, "km": pairs.km, "minutes": minutes}
+    )
     left = pd.DataFrame(
         {"p": p_rows.index.to_numpy(), "ps": p_site, "key": p_rows["product_key"].to_numpy()}
     )
@@ -372,6 +435,9 @@ def _candidates(
     arcs = site_pairs.merge(left, on="ps").merge(right, on=["ss", "key"])
     arcs = arcs.sort_values(["p", "s"], kind="stable").reset_index(drop=True)
     arcs["code"] = _codes(producers, stores, arcs, inputs, max_km)
+    if max_minutes is not None:  # the time bound is part of the distance rule
+        beyond = arcs["minutes"].to_numpy() > max_minutes
+        arcs.loc[beyond, "code"] = BEYOND_DISTANCE
     return arcs[list(columns)].astype(columns)
 
 
@@ -434,7 +500,7 @@ def _id_list(ids: list[str]) -> str:
 
 
 def _nearest(
-    rows: pd.DataFrame, others: pd.DataFrame, backend: GeodesicBackend
+    rows: pd.DataFrame, others: pd.DataFrame, backend: DistanceBackend
 ) -> dict[int, tuple[int, float]]:
     """For each row, the nearest row of ``others`` with the same product: (index, road km).
 
@@ -472,10 +538,12 @@ class _Reasons:
     """Why a store row is short or a producer row has capacity left, in one vocabulary.
 
     ``kind`` is one of ``no_producer`` / ``no_store`` (nobody offers or orders the product),
-    ``beyond_distance`` (the nearest one is beyond the limit), ``chain``, ``forbid``,
-    ``zone_mode`` (every pair in reach is excluded by that rule: the nearest one's rule is
-    named), ``capacity_used`` / ``demand_met`` (the pairs in reach are used up; in a maximum
-    flow that is always why).
+    ``beyond_distance`` (the nearest one is beyond the distance or time limit), ``no_route``
+    (a road or matrix backend has no route from this row to any of them: a point farther than
+    ``--max-snap-m`` from every road, an id missing from the matrix, or no route within
+    :data:`HORIZON` times the limit), ``chain``, ``forbid``, ``zone_mode`` (every pair in
+    reach is excluded by that rule: the nearest one's rule is named), ``capacity_used`` /
+    ``demand_met`` (the pairs in reach are used up; in a maximum flow that is always why).
     """
 
     def __init__(
@@ -483,12 +551,14 @@ class _Reasons:
         producers: pd.DataFrame,
         stores: pd.DataFrame,
         arcs: pd.DataFrame,
-        backend: GeodesicBackend,
+        backend: DistanceBackend,
         inputs: Inputs,
-        max_km: float,
+        config: AssignConfig,
     ) -> None:
         self.producers, self.stores, self.arcs = producers, stores, arcs
-        self.backend, self.inputs, self.max_km = backend, inputs, max_km
+        self.backend, self.inputs = backend, inputs
+        self.max_km, self.max_minutes = config.max_km, config.max_minutes
+        self.by_road = not isinstance(backend, GeodesicBackend)
 
     def unmet(self) -> pd.DataFrame:
         """Return the unmet-demand table with reasons."""
@@ -549,7 +619,13 @@ class _Reasons:
         offered = others[others["qty"] > 0]
         keys = set(offered["product_key"])
         far_rows = rows[~rows.index.isin(list(elig_ids)) & ~rows.index.isin(first_excl.index)]
-        nearest = _nearest(far_rows[far_rows["product_key"].isin(keys)], offered, self.backend)
+        far_rows = far_rows[far_rows["product_key"].isin(keys)]
+        if self.by_road:
+            notes = self._unroutable(far_rows, side)
+            routable = far_rows[~far_rows.index.isin(list(notes))]
+            routed = self._nearest_routed(routable, offered, side)
+        else:
+            nearest = _nearest(far_rows, offered, self.backend)
         verb = "used by other stores" if side == "s" else ""
         kinds: list[str] = []
         reasons: list[str] = []
@@ -583,6 +659,10 @@ class _Reasons:
                 reasons.append(
                     f"no producer offers {label}" if side == "s" else f"no store orders {label}"
                 )
+            elif self.by_road:
+                kind, text = self._far_reason(idx, label, what, side, others, notes, routed)
+                kinds.append(kind)
+                reasons.append(text)
             else:
                 other, km = nearest[int(idx)]
                 category = self._category(idx, other, side)
@@ -592,6 +672,124 @@ class _Reasons:
                     f"beyond the {self._limit_phrase(category)}"
                 )
         return kinds, reasons
+
+    # -- road and matrix backends: reasons from measured routes, never "inf km"
+
+    def _unroutable(self, rows: pd.DataFrame, side: str) -> dict[int, str]:
+        """Rows whose point can have no route at all, with the backend's words for why."""
+        if rows.empty:
+            return {}
+        notes = self.backend.unroutable(
+            rows["lon"].to_numpy(float),
+            rows["lat"].to_numpy(float),
+            keys=point_keys(rows, self.backend),
+            side="store" if side == "s" else "producer",
+        )
+        return {int(i): n for i, n in zip(rows.index, notes, strict=True) if n}
+
+    def _horizon(self) -> tuple[float, float]:
+        """How far (km, minutes) the search for the nearest route of a far row goes."""
+        reach = max_limit_km(self.inputs.rules, self.max_km)
+        minutes = math.inf if self.max_minutes is None else HORIZON * self.max_minutes
+        return HORIZON * reach, minutes
+
+    def _nearest_routed(
+        self, rows: pd.DataFrame, others: pd.DataFrame, side: str
+    ) -> dict[int, tuple[int, float, float]]:
+        """For each row, the other row of its product nearest by route: (index, km, minutes).
+
+        Rows without a route within the horizon are left out. The search is pre-filtered by
+        straight-line distance when the backend's routes are never shorter than it.
+        """
+        out: dict[int, tuple[int, float, float]] = {}
+        horizon_km, horizon_min = self._horizon()
+        radius = horizon_km if self.backend.straight_line_bound else math.inf
+        by_time = self.max_minutes is not None and self.backend.has_minutes
+        for key, group in rows.groupby("product_key", sort=True):
+            cands = others[others["product_key"] == key]
+            gi, ci, _ = straight_pairs_within(
+                group["lon"].to_numpy(float),
+                group["lat"].to_numpy(float),
+                cands["lon"].to_numpy(float),
+                cands["lat"].to_numpy(float),
+                radius,
+            )
+            if len(gi) == 0:
+                continue
+            g_rows, c_rows = group.iloc[gi], cands.iloc[ci]
+            p_rows, s_rows = (c_rows, g_rows) if side == "s" else (g_rows, c_rows)
+            km, minutes = self.backend.travel(
+                p_rows["lon"].to_numpy(float),
+                p_rows["lat"].to_numpy(float),
+                s_rows["lon"].to_numpy(float),
+                s_rows["lat"].to_numpy(float),
+                p_keys=point_keys(p_rows, self.backend),
+                s_keys=point_keys(s_rows, self.backend),
+                max_km=horizon_km,
+                max_minutes=horizon_min,
+            )
+            mins = np.full(len(km), np.nan) if minutes is None else minutes
+            cost = mins if by_time else km
+            ids = c_rows["id"].to_numpy().astype(str)
+            found = np.flatnonzero(np.isfinite(cost))
+            order = found[np.lexsort((ids[found], cost[found], gi[found]))]
+            lead = order[np.r_[True, gi[order][1:] != gi[order][:-1]]] if len(order) else order
+            for j in lead:
+                out[int(group.index[gi[j]])] = (int(cands.index[ci[j]]), km[j], mins[j])
+        return out
+
+    def _far_reason(
+        self,
+        idx: int,
+        label: str,
+        what: str,
+        side: str,
+        others: pd.DataFrame,
+        notes: dict[int, str],
+        routed: dict[int, tuple[int, float, float]],
+    ) -> tuple[str, str]:
+        """Kind and text for a row with no pair in reach, on a road or matrix backend."""
+        word = self.backend.route_word
+        if int(idx) in notes:
+            return "no_route", f"{notes[int(idx)]}: no {word} route to any {what} of {label}"
+        if int(idx) not in routed:
+            return "no_route", self._no_route_text(idx, label, what, side, others)
+        other, km, minutes = routed[int(idx)]
+        oid = others["id"].at[other]
+        head = (
+            f"nearest {what} of {label} by road ({oid})"
+            if word == "road"
+            else f"nearest {what} of {label} listed in the matrix ({oid})"
+        )
+        category = self._category(idx, other, side)
+        limit = self.inputs.rules.limit_km(category, self.max_km)
+        if self.max_minutes is not None and km <= limit and minutes > self.max_minutes:
+            return "beyond_distance", (
+                f"{head} is {minutes:.0f} min away ({km:.1f} km), beyond the "
+                f"{self.max_minutes:g} min limit (--max-minutes)"
+            )
+        return "beyond_distance", (
+            f"{head} is {km:.1f} km away, beyond the {self._limit_phrase(category)}"
+        )
+
+    def _no_route_text(
+        self, idx: int, label: str, what: str, side: str, others: pd.DataFrame
+    ) -> str:
+        word = self.backend.route_word
+        if not self.backend.straight_line_bound:
+            return f"no {word} route to any {what} of {label} ({self.backend.describe()})"
+        horizon_km, horizon_min = self._horizon()
+        bounds = [f"{horizon_km:g} km"] if math.isfinite(horizon_km) else []
+        bounds += [f"{horizon_min:g} min"] if math.isfinite(horizon_min) else []
+        row = (self.stores if side == "s" else self.producers).loc[[idx]]
+        offered = others[(others["qty"] > 0) & (others["product_key"] == row["product_key"].iat[0])]
+        straight = _nearest(row, offered, GeodesicBackend(circuity=1.0))
+        text = f"no {word} route to any {what} of {label} within {' / '.join(bounds)}"
+        if int(idx) in straight:
+            other, km = straight[int(idx)]
+            oid = others["id"].at[other]
+            text += f"; the nearest in a straight line ({oid}) is {km:.1f} km away"
+        return text
 
     def _category(self, row: int, other: int, side: str) -> str:
         p, s = (other, row) if side == "s" else (row, other)

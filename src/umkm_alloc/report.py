@@ -865,7 +865,8 @@ def _footnote(scene: _Scene) -> str:
     r = scene.result
     return (
         f"{scene.text['boundaries']}: {r.boundaries}  ·  {scene.text['distance']}: "
-        f"{_distance_text(r.distance)}, max {r.config.max_km:g} km  ·  "
+        f"{r.backend.describe() if r.backend else _distance_text(r.distance)}, "
+        f"{r.config.limits_text()}  ·  "
         f"{scene.text['flows_straight']}  ·  umkm-alloc {__version__}"
     )
 

@@ -24,6 +24,12 @@ def assign_command(
     config: o.ConfigFile = None,
     boundaries: o.BoundariesOpt = None,
     distance: o.DistanceOpt = None,
+    max_minutes: o.MaxMinutes = None,
+    max_snap_m: o.MaxSnapM = None,
+    osm_cache: o.OsmCache = None,
+    osrm_table_size: o.OsrmTableSize = None,
+    osrm_timeout: o.OsrmTimeout = None,
+    osrm_retries: o.OsrmRetries = None,
     output: o.Output = None,
     out_dir: o.OutDir = None,
     report: o.Report = None,
@@ -39,6 +45,7 @@ def assign_command(
     unused_supply.csv, rejected_rows.csv, fixed_rows.csv and summary.json, and with --report
     report.xlsx, map.png, map.html and allocations.gpkg. The summary goes to stderr.
     Supply rules (zones, forbid/allow, category limits, chains) come from --config.
+    Road distances and travel times: --distance osm:PATH, matrix:PATH or osrm:URL.
     """
     with handle_errors(verbose=verbose):
         from umkm_alloc.cli.render import render_assign, render_rejected
@@ -57,6 +64,12 @@ def assign_command(
                 "snap_m": snap_m,
                 "boundaries": boundaries,
                 "distance": distance,
+                "max_minutes": max_minutes,
+                "max_snap_m": max_snap_m,
+                "osm_cache": osm_cache,
+                "osrm_table_size": osrm_table_size,
+                "osrm_timeout": osrm_timeout,
+                "osrm_retries": osrm_retries,
                 "output": output,
                 "out_dir": str(out_dir) if out_dir else None,
                 "report": report,

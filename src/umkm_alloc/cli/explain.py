@@ -56,6 +56,13 @@ def explain_command(
     circuity: o.Circuity = None,
     snap_m: o.SnapM = None,
     boundaries: o.BoundariesOpt = None,
+    distance: o.DistanceOpt = None,
+    max_minutes: o.MaxMinutes = None,
+    max_snap_m: o.MaxSnapM = None,
+    osm_cache: o.OsmCache = None,
+    osrm_table_size: o.OsrmTableSize = None,
+    osrm_timeout: o.OsrmTimeout = None,
+    osrm_retries: o.OsrmRetries = None,
     sheet: o.Sheet = None,
     fmt: FormatOpt = ExplainFormat.table,
     output: DataOut = "-",
@@ -63,8 +70,9 @@ def explain_command(
 ) -> None:
     """Explain one store (every producer of its products) or one producer (every store).
 
-    For each pair: the road distance, how the zones relate, the first rule that excludes it,
-    or - when eligible - how much goes here and where the rest of the capacity went.
+    For each pair: the road distance (and travel time), how the zones relate, the first rule
+    that excludes it, or - when eligible - how much goes here and where the rest of the
+    capacity went. --distance and its options work as for assign.
     """
     with handle_errors(verbose=verbose):
         from umkm_alloc.cli.render import render_explanation
@@ -84,6 +92,13 @@ def explain_command(
                 "circuity": circuity,
                 "snap_m": snap_m,
                 "boundaries": boundaries,
+                "distance": distance,
+                "max_minutes": max_minutes,
+                "max_snap_m": max_snap_m,
+                "osm_cache": osm_cache,
+                "osrm_table_size": osrm_table_size,
+                "osrm_timeout": osrm_timeout,
+                "osrm_retries": osrm_retries,
                 "sheet": sheet,
             },
             config_file=config,
@@ -96,7 +111,7 @@ def explain_command(
             render_explanation(console, table, result, store=store, producer=producer)
             return
         if fmt is ExplainFormat.csv:
-            data = to_csv_bytes(table, float_digits={"distance_km": 3})
+            data = to_csv_bytes(table, float_digits={"distance_km": 3, "minutes": 1})
         else:
             records = json.loads(table.to_json(orient="records", double_precision=3))
             data = (json.dumps(records, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -27,7 +27,8 @@ MaxKm = Annotated[
     float | None,
     typer.Option(
         "--max-km",
-        help="Largest road distance in km between producer and store [20].",
+        help="Largest road distance in km between producer and store [20; none when only "
+        "--max-minutes is given].",
         show_default=False,
     ),
 ]
@@ -63,7 +64,61 @@ BoundariesOpt = Annotated[
 ]
 DistanceOpt = Annotated[
     str | None,
-    typer.Option("--distance", help="Distance backend [geodesic].", show_default=False),
+    typer.Option(
+        "--distance",
+        help="Distance backend: geodesic, osm:PATH (.osm/.osm.pbf road network), matrix:PATH "
+        "(CSV producer_id,store_id,distance_km[,minutes]) or osrm:URL [geodesic].",
+        show_default=False,
+    ),
+]
+MaxMinutes = Annotated[
+    float | None,
+    typer.Option(
+        "--max-minutes",
+        help="Largest travel time in minutes (osm:, osrm:, matrix: with minutes); without "
+        "--max-km it replaces the distance bound.",
+        show_default=False,
+    ),
+]
+MaxSnapM = Annotated[
+    float | None,
+    typer.Option(
+        "--max-snap-m",
+        help="osm:/osrm: a point farther than this (m) from every road gets no route [2000].",
+        show_default=False,
+    ),
+]
+OsmCache = Annotated[
+    str | None,
+    typer.Option(
+        "--osm-cache",
+        help="osm: folder of the parsed road-graph cache [$UMKM_ALLOC_CACHE, else "
+        "~/.cache/umkm-alloc].",
+        show_default=False,
+    ),
+]
+OsrmTableSize = Annotated[
+    int | None,
+    typer.Option(
+        "--osrm-table-size",
+        help="osrm: sources (and destinations) per table request: the server's "
+        "--max-table-size [100].",
+        show_default=False,
+    ),
+]
+OsrmTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--osrm-timeout", help="osrm: seconds to wait for one answer [30].", show_default=False
+    ),
+]
+OsrmRetries = Annotated[
+    int | None,
+    typer.Option(
+        "--osrm-retries",
+        help="osrm: retries of a failed request, with backoff [3].",
+        show_default=False,
+    ),
 ]
 Output = Annotated[
     str | None,

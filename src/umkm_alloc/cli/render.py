@@ -17,6 +17,7 @@ from umkm_alloc.validate import REJECTION_KINDS
 REASON_LABELS = {
     "no_producer": "no producer offers the product",
     "beyond_distance": "beyond the distance limit",
+    "no_route": "no road or listed route",
     "capacity_used": "producers in reach are at capacity",
     "no_store": "no store orders the product",
     "demand_met": "stores in reach are fully supplied",
@@ -42,9 +43,10 @@ def render_assign(
     s = summarize(result)
     u = s["units"]
     cfg = result.config
+    backend = result.backend.describe() if result.backend is not None else "geodesic"
     console.print(
-        f"[bold]umkm-alloc assign[/bold]  max {cfg.max_km:g} km road "
-        f"(geodesic x {cfg.circuity:g}), boundaries {result.boundaries}"
+        f"[bold]umkm-alloc assign[/bold]  {cfg.limits_text()} by road "
+        f"({escape(backend)}), boundaries {result.boundaries}"
     )
     for kind, info in s["files"].items():
         console.print(
@@ -251,7 +253,7 @@ def render_explanation(
                 escape(str(who)),
                 escape(f"{kec} ({zone})"),
                 str(r.zone_relation),
-                f"{r.distance_km:.1f}",
+                "-" if pd.isna(r.distance_km) else f"{r.distance_km:.1f}",
                 escape(str(status)),
                 str(r.quantity),
                 *rest,
