@@ -374,14 +374,16 @@ def _categorise(
 ) -> None:
     """Give every row its category key: its own cell, else the rules' ``[products]``."""
     for rows in (producers, stores):
-        rows["category"] = pd.Series(
-            [
-                rules.category_of(k, c)
-                for k, c in zip(rows["product_key"], rows["category"], strict=True)
-            ],
-            index=rows.index,
-            dtype=object,
+        # few distinct (product, category) pairs: resolve each once, then map
+        pairs = pd.MultiIndex.from_arrays([rows["product_key"], rows["category"]])
+        uniq = pairs.unique()
+        resolved = {pair: rules.category_of(*pair) for pair in uniq}
+        rows["category"] = (
+            pd.Series([resolved[pair] for pair in uniq], index=uniq, dtype=object)
+            .reindex(pairs)
+            .to_numpy()
         )
+        rows["category"] = rows["category"].astype(object)
     if config.config_file is not None:
         used = set(producers["category"]) | set(stores["category"])
         check_categories_used(rules, used - {""}, config.config_file)
@@ -494,9 +496,23 @@ def _allocations(arcs: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFra
     )
 
 
-def _id_list(ids: list[str]) -> str:
-    shown = ", ".join(ids[:_LIST_IDS])
-    return shown + (f" and {len(ids) - _LIST_IDS} more" if len(ids) > _LIST_IDS else "")
+def _id_lists(rows: np.ndarray, ids: np.ndarray) -> dict[int, tuple[int, str]]:
+    """Per row: how many distinct ids, and the first few in sort order ("a, b, c and 4 more").
+
+    Vectorised: only the first :data:`_LIST_IDS` ids of each row are ever turned into text.
+    """
+    if len(rows) == 0:
+        return {}
+    pairs = pd.DataFrame({"row": rows, "oid": ids.astype(str)}).drop_duplicates()
+    pairs = pairs.sort_values(["row", "oid"], kind="stable")
+    counts = pairs.groupby("row", sort=True).size()
+    head = pairs.groupby("row", sort=True).head(_LIST_IDS)
+    shown = head.groupby("row", sort=True)["oid"].agg(", ".join)
+    out: dict[int, tuple[int, str]] = {}
+    for row, count, text in zip(counts.index, counts.to_numpy(), shown.to_numpy(), strict=True):
+        more = f" and {count - _LIST_IDS} more" if count > _LIST_IDS else ""
+        out[int(row)] = (int(count), text + more)
+    return out
 
 
 def _nearest(
@@ -603,13 +619,12 @@ class _Reasons:
     ) -> tuple[list[str], list[str]]:
         other_side = "p" if side == "s" else "s"
         arcs = self.arcs
+        # only the arcs of the rows being explained (short stores / spare producers)
+        arcs = arcs[arcs[side].isin(rows.index)]
         in_reach = arcs[arcs["code"] != BEYOND_DISTANCE]
         eligible = in_reach[in_reach["code"] == ELIGIBLE]
-        elig_ids = (
-            eligible.assign(oid=others["id"].to_numpy()[eligible[other_side].to_numpy()])
-            .groupby(side)["oid"]
-            .agg(lambda v: sorted(set(map(str, v))))
-            .to_dict()
+        elig_ids = _id_lists(
+            eligible[side].to_numpy(), others["id"].to_numpy()[eligible[other_side].to_numpy()]
         )
         excluded = in_reach[in_reach["code"] != ELIGIBLE]
         excluded = excluded.assign(oid=others["id"].to_numpy()[excluded[other_side].to_numpy()])
@@ -632,18 +647,15 @@ class _Reasons:
         for idx, key, product in zip(rows.index, rows["product_key"], rows["product"], strict=True):
             label = product or "any product"
             if idx in elig_ids:
-                ids = elig_ids[idx]
+                count, shown = elig_ids[idx]
                 if side == "s":
                     kinds.append("capacity_used")
                     reasons.append(
-                        f"capacity of the {len(ids)} producer(s) in reach ({_id_list(ids)}) "
-                        f"is {verb}"
+                        f"capacity of the {count} producer(s) in reach ({shown}) is {verb}"
                     )
                 else:
                     kinds.append("demand_met")
-                    reasons.append(
-                        f"the {len(ids)} store(s) in reach ({_id_list(ids)}) are fully supplied"
-                    )
+                    reasons.append(f"the {count} store(s) in reach ({shown}) are fully supplied")
             elif idx in first_excl.index:
                 arc = first_excl.loc[idx]
                 code = int(arc["code"])
