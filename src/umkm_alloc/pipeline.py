@@ -496,22 +496,25 @@ def _allocations(arcs: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFra
     )
 
 
-def _id_lists(rows: np.ndarray, ids: np.ndarray) -> dict[int, tuple[int, str]]:
+def _id_lists(rows: np.ndarray, other: np.ndarray, ids: pd.Series) -> dict[int, tuple[int, str]]:
     """Per row: how many distinct ids, and the first few in sort order ("a, b, c and 4 more").
 
-    Vectorised: only the first :data:`_LIST_IDS` ids of each row are ever turned into text.
+    ``other`` indexes ``ids`` (the other side's ids). Vectorised: ids are compared as codes
+    and only the first :data:`_LIST_IDS` of each row are turned into text.
     """
     if len(rows) == 0:
         return {}
-    pairs = pd.DataFrame({"row": rows, "oid": ids.astype(str)}).drop_duplicates()
-    pairs = pairs.sort_values(["row", "oid"], kind="stable")
-    counts = pairs.groupby("row", sort=True).size()
-    head = pairs.groupby("row", sort=True).head(_LIST_IDS)
-    shown = head.groupby("row", sort=True)["oid"].agg(", ".join)
+    codes, names = pd.factorize(ids.astype(str), sort=True)
+    width = len(names) + 1
+    key = np.unique(rows.astype(np.int64) * width + codes[other])
+    row, code = key // width, key % width
+    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1]
+    counts = np.diff(np.r_[starts, len(row)])
     out: dict[int, tuple[int, str]] = {}
-    for row, count, text in zip(counts.index, counts.to_numpy(), shown.to_numpy(), strict=True):
+    for start, count in zip(starts.tolist(), counts.tolist(), strict=True):
+        shown = ", ".join(names[code[start : start + min(count, _LIST_IDS)]])
         more = f" and {count - _LIST_IDS} more" if count > _LIST_IDS else ""
-        out[int(row)] = (int(count), text + more)
+        out[int(row[start])] = (count, shown + more)
     return out
 
 
@@ -624,7 +627,7 @@ class _Reasons:
         in_reach = arcs[arcs["code"] != BEYOND_DISTANCE]
         eligible = in_reach[in_reach["code"] == ELIGIBLE]
         elig_ids = _id_lists(
-            eligible[side].to_numpy(), others["id"].to_numpy()[eligible[other_side].to_numpy()]
+            eligible[side].to_numpy(), eligible[other_side].to_numpy(), others["id"]
         )
         excluded = in_reach[in_reach["code"] != ELIGIBLE]
         excluded = excluded.assign(oid=others["id"].to_numpy()[excluded[other_side].to_numpy()])

@@ -134,20 +134,20 @@ def by_kecamatan(result: Result) -> list[dict[str, Any]]:
     )
     table = p.join(s, how="outer").fillna(0).sort_index()
     rows = []
-    for (code, name, kab), row in table.iterrows():
-        demand = int(row["demand"])
+    for t in table.reset_index().itertuples(index=False):
+        demand, received = int(t.demand), int(t.received)
         rows.append(
             {
-                "kode": str(code),
-                "kecamatan": str(name),
-                "kabupaten": str(kab),
-                "producers": int(row["producers"]),
-                "supply": int(row["supply"]),
-                "supplied": int(row["supplied"]),
-                "stores": int(row["stores"]),
+                "kode": str(t.kecamatan_code),
+                "kecamatan": str(t.kecamatan_name),
+                "kabupaten": str(t.kabupaten_name),
+                "producers": int(t.producers),
+                "supply": int(t.supply),
+                "supplied": int(t.supplied),
+                "stores": int(t.stores),
                 "demand": demand,
-                "received": int(row["received"]),
-                "fill_rate": _ratio(int(row["received"]), demand),
+                "received": received,
+                "fill_rate": _ratio(received, demand),
             }
         )
     return rows

@@ -461,14 +461,17 @@ def to_csv_bytes(frame: pd.DataFrame, *, float_digits: Mapping[str, int] | None 
     for col in out.columns:
         series = out[col]
         if col in digits:
-            fmt = f"{{:.{digits[col]}f}}"
-            out[col] = [fmt.format(v) if pd.notna(v) else "" for v in series]
+            values = series.to_numpy(dtype=float, na_value=np.nan)
+            text = np.char.mod(f"%.{digits[col]}f", np.nan_to_num(values))
+            out[col] = np.where(np.isfinite(values), text, "").astype(object)
         elif pd.api.types.is_bool_dtype(series):
             out[col] = series.map({True: "true", False: "false"})
         elif pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series):
             continue
         else:
-            out[col] = [guard_formula("" if pd.isna(v) else str(v)) for v in series]
+            text = series.astype(object).where(series.notna(), "").astype(str)
+            risky = text.str.startswith(_FORMULA_START)
+            out[col] = text.where(~risky, "'" + text).astype(object)
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")

@@ -40,6 +40,8 @@ def render_assign(
     console: Console, result: Result, *, written: list[str], verbose: bool = False
 ) -> None:
     """Print the run summary: totals, per-kecamatan table, reasons, rejected rows, files."""
+    if console.quiet:  # rich renders even when quiet: skip the work altogether
+        return
     s = summarize(result)
     u = s["units"]
     cfg = result.config
@@ -94,8 +96,21 @@ def _short_kab(name: str) -> str:
     return name.replace("Kabupaten ", "Kab. ")
 
 
+_MAX_KECAMATAN_ROWS = 60
+_SHOWN_WHEN_MANY = 30
+
+
 def _kecamatan_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="By kecamatan", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    title = "By kecamatan"
+    if len(rows) > _MAX_KECAMATAN_ROWS:
+        # a national job has thousands: show where most demand goes unmet
+        rows = sorted(rows, key=lambda r: (-(r["demand"] - r["received"]), r["kode"]))
+        rows = rows[:_SHOWN_WHEN_MANY]
+        title = (
+            f"By kecamatan: the {_SHOWN_WHEN_MANY} with the most unmet demand "
+            "(all of them in summary.json, by_kecamatan)"
+        )
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("kecamatan", no_wrap=True)
     table.add_column("kab/kota", no_wrap=True)
     for name in ("producers", "supply", "sent", "stores", "demand", "received", "fill"):
