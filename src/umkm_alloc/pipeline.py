@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -645,6 +646,7 @@ class _Reasons:
         else:
             nearest = _nearest(far_rows, offered, self.backend)
         verb = "used by other stores" if side == "s" else ""
+        other_ids = others["id"].to_numpy(dtype=object)
         kinds: list[str] = []
         reasons: list[str] = []
         for idx, key, product in zip(rows.index, rows["product_key"], rows["product"], strict=True):
@@ -683,7 +685,7 @@ class _Reasons:
                 category = self._category(idx, other, side)
                 kinds.append("beyond_distance")
                 reasons.append(
-                    f"nearest {what} of {label} ({others['id'].at[other]}) is {km:.1f} km away, "
+                    f"nearest {what} of {label} ({other_ids[other]}) is {km:.1f} km away, "
                     f"beyond the {self._limit_phrase(category)}"
                 )
         return kinds, reasons
@@ -806,10 +808,18 @@ class _Reasons:
             text += f"; the nearest in a straight line ({oid}) is {km:.1f} km away"
         return text
 
+    @cached_property
+    def _categories(self) -> tuple[np.ndarray, np.ndarray]:
+        # rows are in RangeIndex order (see _prepare): labels are positions
+        return (
+            self.producers["category"].to_numpy(dtype=object),
+            self.stores["category"].to_numpy(dtype=object),
+        )
+
     def _category(self, row: int, other: int, side: str) -> str:
         p, s = (other, row) if side == "s" else (row, other)
-        cat = str(self.producers["category"].at[p])
-        return cat or str(self.stores["category"].at[s])
+        p_cat, s_cat = self._categories
+        return str(p_cat[p]) or str(s_cat[s])
 
     def _limit_phrase(self, category: str) -> str:
         rules = self.inputs.rules
