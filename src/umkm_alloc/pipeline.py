@@ -505,7 +505,8 @@ def _id_lists(rows: np.ndarray, other: np.ndarray, ids: pd.Series) -> dict[int, 
     """
     if len(rows) == 0:
         return {}
-    codes, names = pd.factorize(ids.astype(str), sort=True)
+    codes, uniques = pd.factorize(ids.astype(str), sort=True)
+    names = np.asarray(uniques, dtype=object)
     width = len(names) + 1
     key = np.unique(rows.astype(np.int64) * width + codes[other])
     row, code = key // width, key % width
