@@ -263,3 +263,29 @@ def test_console_script_and_module_entry_points(small_job):
     )
     assert missing.returncode == 2
     assert missing.stderr == b"error: x.csv: no such producers file; check the path\n"
+
+
+def test_summary_has_zones_worst_stores_and_speaks_indonesian(tmp_path):
+    from conftest import EXAMPLES
+
+    args = [
+        "assign",
+        str(EXAMPLES / "producers.csv"),
+        str(EXAMPLES / "stores.csv"),
+        "--config",
+        str(EXAMPLES / "serang.toml"),
+        "--out-dir",
+        str(tmp_path / "out"),
+    ]
+    english = run(*args)
+    assert english.exit_code == 0, english.stderr
+    for heading in ("By zone", "By kecamatan", "Stores with the most unmet demand"):
+        assert heading in english.stderr
+    assert " Pantura " in english.stderr
+    indonesian = run(*args, "--lang", "id")
+    assert "Per zona" in indonesian.stderr
+    assert "tingkat pemenuhan" in indonesian.stderr
+    assert "Toko dengan permintaan tak terpenuhi terbanyak" in indonesian.stderr
+    bad = run(*args, "--lang", "fr")
+    assert bad.exit_code == 2
+    assert bad.stderr == "error: --lang 'fr' is not available; use one of: en, id\n"

@@ -105,4 +105,4 @@ def assign_command(
                 f"--strict: {len(result.rejected_rows)} input row(s) rejected, nothing written; "
                 "fix them (see 'umkm-alloc validate') or run without --strict"
             )
-        render_assign(console, result, written=written, verbose=verbose)
+        render_assign(console, result, written=written, verbose=verbose, lang=language)

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from umkm_alloc.labels import fmt_int, fmt_num, fmt_pct
 from umkm_alloc.pipeline import Inputs, Result
 from umkm_alloc.summary import summarize
 from umkm_alloc.validate import REJECTION_KINDS
@@ -28,20 +29,53 @@ REASON_LABELS = {
 _SHOW_REJECTED = 10
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f} %"
-
-
 def _n(value: int | float) -> str:
     return f"{value:,.0f}"
 
 
+_TERMINAL_LABELS = {
+    "en": {
+        "ordered": ("ordered", "units demanded by stores"),
+        "supply": ("supply", "units of producer capacity"),
+        "allocated": ("allocated", "fill rate"),
+        "unmet": ("unmet", "store rows"),
+        "unused": ("unused", "producer rows"),
+        "unit_km": ("unit-km", "mean {} km per unit"),
+        "pairs": ("pairs", "eligible, {} used"),
+        "by_zone": "By zone",
+        "unmet_by_reason": "Unmet demand by reason",
+        "unused_by_reason": "Unused supply by reason",
+        "top_unmet": "Stores with the most unmet demand",
+    },
+    "id": {
+        "ordered": ("dipesan", "unit dipesan toko"),
+        "supply": ("kapasitas", "unit kapasitas produsen"),
+        "allocated": ("teralokasi", "tingkat pemenuhan"),
+        "unmet": ("tak terpenuhi", "baris toko"),
+        "unused": ("tak terpakai", "baris produsen"),
+        "unit_km": ("unit-km", "rata-rata {} km per unit"),
+        "pairs": ("pasangan", "layak, {} dipakai"),
+        "by_zone": "Per zona",
+        "unmet_by_reason": "Permintaan tak terpenuhi menurut alasan",
+        "unused_by_reason": "Kapasitas tak terpakai menurut alasan",
+        "top_unmet": "Toko dengan permintaan tak terpenuhi terbanyak",
+    },
+}
+_TOP_STORES = 10
+
+
 def render_assign(
-    console: Console, result: Result, *, written: list[str], verbose: bool = False
+    console: Console,
+    result: Result,
+    *,
+    written: list[str],
+    verbose: bool = False,
+    lang: str = "en",
 ) -> None:
-    """Print the run summary: totals, per-kecamatan table, reasons, rejected rows, files."""
+    """Print the run summary: totals, zones, kecamatan, reasons, worst stores, files."""
     if console.quiet:  # rich renders even when quiet: skip the work altogether
         return
+    t = _TERMINAL_LABELS.get(lang, _TERMINAL_LABELS["en"])
     s = summarize(result)
     u = s["units"]
     cfg = result.config
@@ -58,30 +92,36 @@ def render_assign(
                 f"{info['rows_rejected']} rejected"
             )
         )
+    n = lambda v: fmt_int(v, lang)  # noqa: E731
     totals = Table(show_header=False, box=None, pad_edge=False)
     totals.add_column(style="bold")
     totals.add_column(justify="right")
     totals.add_column()
-    totals.add_row("ordered", _n(u["demand"]), "units demanded by stores")
-    totals.add_row("supply", _n(u["supply"]), "units of producer capacity")
-    totals.add_row("allocated", _n(u["allocated"]), f"fill rate {_pct(s['fill_rate'])}")
-    totals.add_row("unmet", _n(u["unmet"]), f"{s['counts']['unmet_rows']} store rows")
-    totals.add_row("unused", _n(u["unused"]), f"{s['counts']['unused_rows']} producer rows")
+    totals.add_row(t["ordered"][0], n(u["demand"]), t["ordered"][1])
+    totals.add_row(t["supply"][0], n(u["supply"]), t["supply"][1])
+    totals.add_row(
+        t["allocated"][0], n(u["allocated"]), f"{t['allocated'][1]} {fmt_pct(s['fill_rate'], lang)}"
+    )
+    totals.add_row(t["unmet"][0], n(u["unmet"]), f"{s['counts']['unmet_rows']} {t['unmet'][1]}")
+    totals.add_row(t["unused"][0], n(u["unused"]), f"{s['counts']['unused_rows']} {t['unused'][1]}")
     mean = s["mean_km_per_unit"]
     totals.add_row(
-        "unit-km",
-        _n(s["unit_km"]),
-        f"mean {mean:.2f} km per unit" if mean is not None else "",
+        t["unit_km"][0],
+        n(s["unit_km"]),
+        t["unit_km"][1].format(fmt_num(mean, 2, lang)) if mean is not None else "",
     )
     totals.add_row(
-        "pairs",
-        _n(s["counts"]["candidate_pairs"]),
-        f"eligible, {s['counts']['allocations']} used",
+        t["pairs"][0],
+        n(s["counts"]["candidate_pairs"]),
+        t["pairs"][1].format(s["counts"]["allocations"]),
     )
     console.print(totals)
-    console.print(_kecamatan_table(s["by_kecamatan"]))
-    _reasons(console, "Unmet demand by reason", s["unmet_by_reason"])
-    _reasons(console, "Unused supply by reason", s["unused_by_reason"])
+    if result.rules.zones:
+        console.print(_zone_table(s["by_kecamatan"], result, t["by_zone"], lang))
+    console.print(_kecamatan_table(s["by_kecamatan"], lang))
+    _reasons(console, t["unmet_by_reason"], s["unmet_by_reason"])
+    _reasons(console, t["unused_by_reason"], s["unused_by_reason"])
+    _top_unmet(console, result, t["top_unmet"], lang)
     if len(result.fixed_rows):
         render_fixed(console, result.fixed_rows)
     if len(result.rejected_rows):
@@ -92,6 +132,58 @@ def render_assign(
     console.print("written: " + escape(", ".join(written)))
 
 
+def _zone_table(rows: list[dict[str, Any]], result: Result, title: str, lang: str) -> Table:
+    """Supply, demand and fill rate per zone (configured zones first, in file order)."""
+    totals: dict[str, list[int]] = {}
+    for r in rows:
+        zone = result.zone_map.zone_of(r["kode"])
+        acc = totals.setdefault(zone, [0, 0, 0, 0, 0, 0])
+        for i, key in enumerate(("producers", "supply", "supplied", "stores", "demand")):
+            acc[i] += int(r[key])
+        acc[5] += int(r["received"])
+    order = {z: i for i, z in enumerate(result.zone_map.zone_names)}
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("zone", no_wrap=True)
+    for name in ("producers", "supply", "sent", "stores", "demand", "received", "fill"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for zone in sorted(totals, key=lambda z: (order.get(z, len(order)), z)):
+        p, sup, sent, st, dem, rec = totals[zone]
+        table.add_row(
+            escape(zone),
+            *(fmt_int(v, lang) for v in (p, sup, sent, st, dem, rec)),
+            fmt_pct(rec / dem if dem else None, lang),
+        )
+    return table
+
+
+def _top_unmet(console: Console, result: Result, title: str, lang: str) -> None:
+    """Print the stores with most unmet demand, with the reason of their largest shortfall."""
+    unmet = result.unmet_demand
+    if unmet.empty:
+        return
+    ordered = unmet.sort_values(["unmet", "store_id", "product"], ascending=[False, True, True])
+    per_store = ordered.groupby("store_id", sort=False).agg(
+        name=("store_name", "first"),
+        unmet=("unmet", "sum"),
+        product=("product", "first"),
+        reason=("reason", "first"),
+    )
+    per_store = per_store.reset_index().sort_values(["unmet", "store_id"], ascending=[False, True])
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("store", no_wrap=True)
+    table.add_column("name")
+    table.add_column("unmet", justify="right")
+    table.add_column("largest shortfall: why", overflow="fold")
+    for r in per_store.head(_TOP_STORES).itertuples(index=False):
+        table.add_row(
+            escape(str(r.store_id)),
+            escape(str(r.name)),
+            fmt_int(r.unmet, lang),
+            escape(f"{r.product}: {r.reason}"),
+        )
+    console.print(table)
+
+
 def _short_kab(name: str) -> str:
     return name.replace("Kabupaten ", "Kab. ")
 
@@ -100,7 +192,7 @@ _MAX_KECAMATAN_ROWS = 60
 _SHOWN_WHEN_MANY = 30
 
 
-def _kecamatan_table(rows: list[dict[str, Any]]) -> Table:
+def _kecamatan_table(rows: list[dict[str, Any]], lang: str = "en") -> Table:
     title = "By kecamatan"
     if len(rows) > _MAX_KECAMATAN_ROWS:
         # a national job has thousands: show where most demand goes unmet
@@ -119,13 +211,13 @@ def _kecamatan_table(rows: list[dict[str, Any]]) -> Table:
         table.add_row(
             escape(r["kecamatan"]),
             _short_kab(r["kabupaten"]),
-            _n(r["producers"]),
-            _n(r["supply"]),
-            _n(r["supplied"]),
-            _n(r["stores"]),
-            _n(r["demand"]),
-            _n(r["received"]),
-            _pct(r["fill_rate"]),
+            fmt_int(r["producers"], lang),
+            fmt_int(r["supply"], lang),
+            fmt_int(r["supplied"], lang),
+            fmt_int(r["stores"], lang),
+            fmt_int(r["demand"], lang),
+            fmt_int(r["received"], lang),
+            fmt_pct(r["fill_rate"], lang),
         )
     return table
 
