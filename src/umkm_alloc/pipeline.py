@@ -412,9 +412,61 @@ def _candidates(
     s_rows = s_rows[s_rows["product_key"].isin(set(p_rows["product_key"]))]
     if p_rows.empty or s_rows.empty:
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()})
+    reach = max_limit_km(inputs.rules, max_km)
+    if isinstance(backend, GeodesicBackend):
+        arcs = _straight_arcs(p_rows, s_rows, backend, reach)
+    else:
+        arcs = _site_arcs(p_rows, s_rows, backend, reach, max_minutes)
+    arcs = arcs.sort_values(["p", "s"], kind="stable").reset_index(drop=True)
+    arcs["code"] = _codes(producers, stores, arcs, inputs, max_km)
+    if max_minutes is not None:  # the time bound is part of the distance rule
+        beyond = arcs["minutes"].to_numpy() > max_minutes
+        arcs.loc[beyond, "code"] = BEYOND_DISTANCE
+    return arcs[list(columns)].astype(columns)
+
+
+def _straight_arcs(
+    p_rows: pd.DataFrame, s_rows: pd.DataFrame, backend: GeodesicBackend, reach: float
+) -> pd.DataFrame:
+    """Same-product pairs within ``reach``, one spatial query per product (no merges).
+
+    Straight-line distance is cheap, so querying each product's rows directly beats
+    finding pairs of all points and joining the products afterwards.
+    """
+    parts = []
+    stores_by_key = dict(list(s_rows.groupby("product_key", sort=True)))
+    for key, pg in p_rows.groupby("product_key", sort=True):
+        sg = stores_by_key[key]
+        pairs = backend.pairs_within(
+            pg["lon"].to_numpy(dtype=float),
+            pg["lat"].to_numpy(dtype=float),
+            sg["lon"].to_numpy(dtype=float),
+            sg["lat"].to_numpy(dtype=float),
+            max_km=reach,
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "p": pg.index.to_numpy()[pairs.left],
+                    "s": sg.index.to_numpy()[pairs.right],
+                    "km": pairs.km,
+                    "minutes": np.nan,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _site_arcs(
+    p_rows: pd.DataFrame,
+    s_rows: pd.DataFrame,
+    backend: DistanceBackend,
+    reach: float,
+    max_minutes: float | None,
+) -> pd.DataFrame:
+    """Pairs of distinct points (one road search per point), joined to same-product rows."""
     p_site, p_lon, p_lat, p_keys = _keyed_sites(p_rows, backend)
     s_site, s_lon, s_lat, s_keys = _keyed_sites(s_rows, backend)
-    reach = max_limit_km(inputs.rules, max_km)
     pairs: Pairs = backend.pairs_within(
         p_lon,
         p_lat,
@@ -435,13 +487,7 @@ def _candidates(
     right = pd.DataFrame(
         {"s": s_rows.index.to_numpy(), "ss": s_site, "key": s_rows["product_key"].to_numpy()}
     )
-    arcs = site_pairs.merge(left, on="ps").merge(right, on=["ss", "key"])
-    arcs = arcs.sort_values(["p", "s"], kind="stable").reset_index(drop=True)
-    arcs["code"] = _codes(producers, stores, arcs, inputs, max_km)
-    if max_minutes is not None:  # the time bound is part of the distance rule
-        beyond = arcs["minutes"].to_numpy() > max_minutes
-        arcs.loc[beyond, "code"] = BEYOND_DISTANCE
-    return arcs[list(columns)].astype(columns)
+    return site_pairs.merge(left, on="ps").merge(right, on=["ss", "key"])
 
 
 def _codes(
