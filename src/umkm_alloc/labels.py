@@ -74,6 +74,18 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "kind.no_store": ("no store orders the product", "tidak ada toko yang memesan"),
     "kind.demand_met": ("stores in reach fully supplied", "toko terjangkau sudah terpenuhi"),
+    "kind.chain": (
+        "excluded: the chain does not take the category",
+        "dikecualikan: jaringan toko tidak menerima kategori ini",
+    ),
+    "kind.forbid": (
+        "excluded: a forbidden kecamatan pair",
+        "dikecualikan: pasangan kecamatan terlarang",
+    ),
+    "kind.zone_mode": (
+        "excluded: outside the allowed zones",
+        "dikecualikan: di luar zona yang diizinkan",
+    ),
     # maps
     "producers": ("producers (UMKM)", "produsen (UMKM)"),
     "stores": ("stores", "toko"),

@@ -63,7 +63,6 @@ UNUSED_COLUMNS = [
     "unused",
     "reason",
 ]
-STAGES = ("read", "validate", "geocode", "candidates", "solve", "tabulate")
 _LIST_IDS = 3
 #: A far row's nearest route is searched out to this many times the limit (km or minutes).
 HORIZON = 3.0

@@ -31,7 +31,7 @@ import shapely
 import shapely.geometry
 
 from umkm_alloc import __version__
-from umkm_alloc.boundaries import CODE_RE, load_boundaries, name_key
+from umkm_alloc.boundaries import CODE_RE, name_key
 from umkm_alloc.errors import UsageError
 from umkm_alloc.labels import check_lang, fmt_int, fmt_pct, labels
 from umkm_alloc.pipeline import (
@@ -260,7 +260,7 @@ class _Scene:
 
 def _scene(result: Result, *, lang: str, zones: Zones | None) -> _Scene:
     check_lang(lang)
-    boundaries = load_boundaries(result.boundaries)
+    boundaries = result.zone_map.boundaries  # the polygons the run used, not a re-read
     zone_of, zone_names = _zone_lookup(result, zones, boundaries.frame)
     producers = _sites(result.producers, result.unused_supply, "producer_id", zone_of)
     stores = _sites(result.stores, result.unmet_demand, "store_id", zone_of)

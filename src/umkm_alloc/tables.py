@@ -12,7 +12,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -513,9 +513,3 @@ def ensure_writable_dir(path: Path) -> None:
     """Fail early (usage error) when an output folder cannot be created or written."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out-dir {path}: exists and is not a folder; choose another path")
-
-
-def rows_to_frame(rows: Iterable[Mapping[str, object]], columns: list[str]) -> pd.DataFrame:
-    """Build a frame with exactly ``columns`` (also when ``rows`` is empty)."""
-    frame = pd.DataFrame(list(rows), columns=columns)
-    return frame

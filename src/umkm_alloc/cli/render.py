@@ -10,27 +10,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from umkm_alloc.labels import fmt_int, fmt_num, fmt_pct
+from umkm_alloc.labels import fmt_int, fmt_num, fmt_pct, labels
 from umkm_alloc.pipeline import Inputs, Result
 from umkm_alloc.summary import summarize
 from umkm_alloc.validate import REJECTION_KINDS
 
-REASON_LABELS = {
-    "no_producer": "no producer offers the product",
-    "beyond_distance": "beyond the distance limit",
-    "no_route": "no road or listed route",
-    "capacity_used": "producers in reach are at capacity",
-    "no_store": "no store orders the product",
-    "demand_met": "stores in reach are fully supplied",
-    "chain": "excluded: the chain does not take the category",
-    "forbid": "excluded: a forbidden kecamatan pair",
-    "zone_mode": "excluded: outside the allowed zones",
-}
 _SHOW_REJECTED = 10
-
-
-def _n(value: int | float) -> str:
-    return f"{value:,.0f}"
 
 
 _TERMINAL_LABELS = {
@@ -119,8 +104,8 @@ def render_assign(
     if result.rules.zones:
         console.print(_zone_table(s["by_kecamatan"], result, t["by_zone"], lang))
     console.print(_kecamatan_table(s["by_kecamatan"], lang))
-    _reasons(console, t["unmet_by_reason"], s["unmet_by_reason"])
-    _reasons(console, t["unused_by_reason"], s["unused_by_reason"])
+    _reasons(console, t["unmet_by_reason"], s["unmet_by_reason"], lang)
+    _reasons(console, t["unused_by_reason"], s["unused_by_reason"], lang)
     _top_unmet(console, result, t["top_unmet"], lang)
     if len(result.fixed_rows):
         render_fixed(console, result.fixed_rows)
@@ -222,15 +207,20 @@ def _kecamatan_table(rows: list[dict[str, Any]], lang: str = "en") -> Table:
     return table
 
 
-def _reasons(console: Console, title: str, counts: dict[str, dict[str, int]]) -> None:
+def _reasons(
+    console: Console, title: str, counts: dict[str, dict[str, int]], lang: str = "en"
+) -> None:
     if not counts:
         return
+    words = labels(lang)
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("reason")
     table.add_column("rows", justify="right")
     table.add_column("units", justify="right")
     for kind, c in sorted(counts.items(), key=lambda kv: -kv[1]["units"]):
-        table.add_row(REASON_LABELS.get(kind, kind), _n(c["rows"]), _n(c["units"]))
+        table.add_row(
+            words.get(f"kind.{kind}", kind), fmt_int(c["rows"], lang), fmt_int(c["units"], lang)
+        )
     console.print(table)
 
 

@@ -91,16 +91,3 @@ class GeodesicBackend(DistanceBackend):
     ) -> tuple[np.ndarray, None]:
         """Return geodesic x circuity of matched pairs, and no minutes."""
         return geodesic_km(p_lon, p_lat, s_lon, s_lat) * self.circuity, None
-
-    def distance_km(
-        self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
-        *,
-        p_keys: np.ndarray | None = None,
-        s_keys: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Road distance of matched pairs of points."""
-        return geodesic_km(p_lon, p_lat, s_lon, s_lat) * self.circuity
