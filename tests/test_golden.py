@@ -1,0 +1,52 @@
+"""The demo's outputs, byte for byte, against the committed golden files.
+
+A change that is meant to alter them regenerates them with ``tests/golden/regen.py`` and
+says why in its commit message; any other difference is a regression.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+sys.path.insert(0, str(GOLDEN))
+
+from regen import run_demo  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory):
+    return run_demo(tmp_path_factory.mktemp("golden") / "demo")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "allocations.csv",
+        "unmet_demand.csv",
+        "unused_supply.csv",
+        "rejected_rows.csv",
+        "fixed_rows.csv",
+        "summary.json",
+        "report.cells.json",
+    ],
+)
+def test_demo_output_matches_golden(demo_files, name):
+    expected = (GOLDEN / "demo" / name).read_bytes()
+    got = demo_files[name]
+    if got != expected:
+        import difflib
+
+        diff = difflib.unified_diff(
+            expected.decode("utf-8", "replace").splitlines(),
+            got.decode("utf-8", "replace").splitlines(),
+            "golden",
+            "now",
+            lineterm="",
+            n=1,
+        )
+        shown = "\n".join(list(diff)[:40])
+        pytest.fail(f"{name} differs from tests/golden/demo/{name}:\n{shown}")
