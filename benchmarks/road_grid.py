@@ -70,7 +70,8 @@ def phase(name: str, args: argparse.Namespace) -> dict[str, object]:
     """Run one phase in this process and return its figures."""
     import numpy as np
 
-    from umkm_alloc.distance.osm import OsmBackend, load_graph
+    from umkm_alloc.distance.osm import OsmBackend
+    from umkm_alloc.distance.osm_read import load_graph
 
     base = _rss_mb()
     extract, cache = Path(args.extract), Path(args.cache)

@@ -5,9 +5,9 @@
 Every measurement runs in a fresh subprocess, so that one run's imports, caches and memory
 never leak into the next:
 
-* ``ours``: :func:`umkm_alloc.pipeline.assign` (stages read, validate, geocode, candidates,
+* ``ours``: :func:`umkm_alloc.allocate.assign` (stages read, validate, geocode, candidates,
   solve, tabulate, timed by the pipeline itself) then the ``write`` stage
-  (:func:`umkm_alloc.report.result_files` + :func:`umkm_alloc.tables.write_atomic` into a
+  (:func:`umkm_alloc.report.result_files` + :func:`umkm_alloc.io.write.write_atomic` into a
   temporary folder).
 * ``baseline``: the straightforward pipeline the issue compares against: ``pandas.read_csv``,
   a minimal validation, ``geopandas.sjoin`` for geocoding, a dense per-product distance matrix
@@ -19,7 +19,7 @@ never leak into the next:
 * ``cli``: ``umkm-alloc assign P S --out-dir TMP -q``, the whole process (interpreter start,
   imports, every stage, every table written).
 * ``geocode``: a micro-benchmark, 1,000,000 points against the scenario's polygons,
-  :func:`umkm_alloc.geocode.locate` against ``geopandas.sjoin``.
+  :func:`umkm_alloc.geo.geocode.locate` against ``geopandas.sjoin``.
 
 Memory: each stage's **peak RSS** is the process's resident-set high-water mark while the
 stage ran. Before a stage starts the runner resets the mark (``/proc/self/clear_refs`` = 5,
@@ -148,10 +148,10 @@ def worker_ours(args: argparse.Namespace) -> dict[str, Any]:
     """Run the real pipeline once, measured per stage."""
     meter = Meter()
     meter.begin("import")
+    from umkm_alloc.allocate import assign
     from umkm_alloc.config import AssignConfig
-    from umkm_alloc.pipeline import assign
+    from umkm_alloc.io.write import write_atomic
     from umkm_alloc.report import result_files
-    from umkm_alloc.tables import write_atomic
 
     meter.end()
     config = AssignConfig(
@@ -225,7 +225,7 @@ def worker_baseline(args: argparse.Namespace) -> dict[str, Any]:
     from scipy.optimize import linprog
     from scipy.sparse import csr_matrix
 
-    from umkm_alloc.boundaries import packaged_path
+    from umkm_alloc.geo.boundaries import packaged_path
 
     meter.end()
     out = Path(args.out_dir)
@@ -367,8 +367,8 @@ def worker_geocode(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    from umkm_alloc.boundaries import load_boundaries
-    from umkm_alloc.geocode import locate
+    from umkm_alloc.geo.boundaries import load_boundaries
+    from umkm_alloc.geo.geocode import locate
 
     boundaries = load_boundaries(args.boundaries)
     geoms = np.asarray(boundaries.geometries)

@@ -43,7 +43,7 @@ import pandas as pd
 import shapely
 
 if TYPE_CHECKING:
-    from umkm_alloc.boundaries import Boundaries
+    from umkm_alloc.geo.boundaries import Boundaries
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -200,7 +200,7 @@ def materialise(name: str, *, seed: int = DEFAULT_SEED, cache: Path = CACHE) -> 
 
 
 def _load(spec: str) -> Boundaries:
-    from umkm_alloc.boundaries import load_boundaries
+    from umkm_alloc.geo.boundaries import load_boundaries
 
     try:
         return load_boundaries(spec)
@@ -248,7 +248,7 @@ def generate(spec: Spec, boundaries: Boundaries, *, seed: int) -> tuple[pd.DataF
     spec
         Sizes and clustering.
     boundaries
-        :class:`umkm_alloc.boundaries.Boundaries` to place the points in.
+        :class:`umkm_alloc.geo.boundaries.Boundaries` to place the points in.
     seed
         Random seed: the same seed and boundaries give the same tables.
 

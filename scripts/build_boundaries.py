@@ -49,7 +49,7 @@ import shapely
 from pyproj import CRS, Geod
 from shapely.geometry import MultiPolygon, Polygon, mapping
 
-from umkm_alloc.boundaries import GRID_METADATA_KEY, PolygonGrid
+from umkm_alloc.geo.boundaries import GRID_METADATA_KEY, PolygonGrid
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -739,7 +739,7 @@ def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
     group, zstd compression. The ``geo`` metadata gives the CRS (EPSG:4326 as
     PROJJSON), the geometry type, the ring orientation and the bounding box.
     The ``umkm_alloc:grid`` metadata holds the point-in-polygon raster of
-    :class:`umkm_alloc.boundaries.PolygonGrid`, built from the geometries exactly
+    :class:`umkm_alloc.geo.boundaries.PolygonGrid`, built from the geometries exactly
     as they are read back, so that loading does not have to build it.
 
     Parameters

@@ -20,7 +20,7 @@ KOTA_SERANG = (-6.108523, 106.165152)
 
 @pytest.fixture(scope="session")
 def boundaries():
-    from umkm_alloc.boundaries import load_boundaries
+    from umkm_alloc.geo.boundaries import load_boundaries
 
     return load_boundaries("banten")
 

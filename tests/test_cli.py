@@ -233,7 +233,7 @@ def test_missing_tables_without_config_exit_2(write):
 
 
 def test_internal_error_exit_1_without_traceback(small_job, monkeypatch):
-    import umkm_alloc.pipeline as pipeline
+    import umkm_alloc.allocate as pipeline
 
     def broken(*_a, **_k):
         raise RuntimeError("boom")

@@ -17,8 +17,8 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 
-from umkm_alloc.boundaries import load_boundaries
-from umkm_alloc.geocode import locate
+from umkm_alloc.geo.boundaries import load_boundaries
+from umkm_alloc.geo.geocode import locate
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 NATIONAL = DATA_DIR / "kecamatan_indonesia.parquet"
@@ -216,7 +216,7 @@ def test_far_points_get_the_nearest_kecamatan_within_one_percent(national, lon, 
 
 
 def test_packaged_grid_is_the_grid_of_the_polygons(national):
-    from umkm_alloc.boundaries import PolygonGrid
+    from umkm_alloc.geo.boundaries import PolygonGrid
 
     stored = national.grid
     built = PolygonGrid.build(national.geometries)
@@ -227,7 +227,7 @@ def test_packaged_grid_is_the_grid_of_the_polygons(national):
 
 def test_grid_path_gives_the_same_answers_as_exact_tests(national, monkeypatch):
     """Points on vertices, on edges, on cell borders and near them: grid and exact agree."""
-    import umkm_alloc.geocode as geocode
+    import umkm_alloc.geo.geocode as geocode
 
     rng = np.random.default_rng(11)
     xy = shapely.get_coordinates(national.geometries)

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from conftest import EXAMPLES
 from umkm_alloc.cli import app
-from umkm_alloc.tables import read_table
-from umkm_alloc.validate import validate_table
+from umkm_alloc.inputs.validate import validate_table
+from umkm_alloc.io.read import read_table
 
 runner = CliRunner()
 

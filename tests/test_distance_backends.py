@@ -15,14 +15,15 @@ from typer.testing import CliRunner
 from conftest import ANYAR, CIRUAS, KOTA_SERANG, KRAGILAN, PONTANG, TIRTAYASA
 from lp import reference_optimum
 from roadnet import write_job
+from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
-from umkm_alloc.config import AssignConfig, assign_table, parse_distance_spec, resolve_assign
+from umkm_alloc.config import AssignConfig, assign_table, resolve_assign
 from umkm_alloc.distance import DistanceBackend, GeodesicBackend, Pairs, make_backend
 from umkm_alloc.distance.matrix import MatrixBackend
 from umkm_alloc.distance.osm import OsmBackend
 from umkm_alloc.distance.osrm import OsrmBackend
+from umkm_alloc.distance.spec import parse_distance_spec
 from umkm_alloc.errors import InputError, UsageError
-from umkm_alloc.pipeline import assign
 
 runner = CliRunner()
 SITES = [PONTANG, TIRTAYASA, CIRUAS, KRAGILAN, ANYAR, KOTA_SERANG]

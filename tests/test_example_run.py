@@ -8,10 +8,10 @@ from typer.testing import CliRunner
 
 from conftest import EXAMPLES
 from lp import reference_optimum
+from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import GeodesicBackend
-from umkm_alloc.pipeline import assign
 
 
 @pytest.fixture(scope="module")

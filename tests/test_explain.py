@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import EXAMPLES
+from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.errors import UsageError
 from umkm_alloc.explain import EXPLAIN_COLUMNS, explain
-from umkm_alloc.pipeline import assign
 
 runner = CliRunner()
 RULES = EXAMPLES / "serang.toml"

@@ -6,10 +6,11 @@ import shapely
 from pyproj import Transformer
 
 from conftest import ANYAR, PONTANG
-from umkm_alloc.boundaries import kabupaten_key, name_key
-from umkm_alloc.geocode import geocode_rows, locate
-from umkm_alloc.tables import read_table
-from umkm_alloc.validate import validate_table
+from umkm_alloc.geo.boundaries import kabupaten_key, name_key
+from umkm_alloc.geo.geocode import locate
+from umkm_alloc.inputs.place import geocode_rows
+from umkm_alloc.inputs.validate import validate_table
+from umkm_alloc.io.read import read_table
 
 SEA_NORTH_OF_PONTANG = (-5.90, 106.25)  # Java Sea, (lat, lon)
 
@@ -188,7 +189,7 @@ def test_snapping_is_geodesic_far_from_any_utm_zone_of_banten(write):
     """A square kecamatan at 60 N: 1 km east of it is 1 km, not what UTM 48S would say."""
     from pyproj import Geod
 
-    from umkm_alloc.boundaries import load_boundaries
+    from umkm_alloc.geo.boundaries import load_boundaries
 
     square = (
         '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'

@@ -25,13 +25,14 @@ from roadnet import (
     write_job,
     write_osm,
 )
+from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
-from umkm_alloc.distance import osm as osm_mod
+from umkm_alloc.distance import osm_read as osm_mod
 from umkm_alloc.distance.graph import RoadGraph
-from umkm_alloc.distance.osm import OsmBackend, direction, is_road, load_graph, speed_kmh
+from umkm_alloc.distance.osm import OsmBackend
+from umkm_alloc.distance.osm_read import direction, is_road, load_graph, speed_kmh
 from umkm_alloc.errors import InputError
-from umkm_alloc.pipeline import assign
 
 runner = CliRunner()
 

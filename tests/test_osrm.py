@@ -24,12 +24,12 @@ import pytest
 from typer.testing import CliRunner
 
 from roadnet import GEOD, PRODUCER, STORE, XE, XW, Y0, river_network, river_road_km, write_job
+from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import make_backend
 from umkm_alloc.distance.osrm import OsrmBackend
 from umkm_alloc.errors import InputError
-from umkm_alloc.pipeline import assign
 
 runner = CliRunner()
 SPEEDS = {"residential": 20.0, "tertiary": 30.0}  # km/h; other ways are not roads here

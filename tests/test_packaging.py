@@ -43,8 +43,9 @@ def test_wheel_contains_data_and_notice(wheel):
     assert "umkm_alloc/data/NOTICE" in names
     assert "umkm_alloc/data/kecamatan_indonesia.parquet" in names
     assert "umkm_alloc/cli/assign.py" in names
-    assert "umkm_alloc/static/leaflet/leaflet.js" in names
-    assert "umkm_alloc/static/leaflet/LICENSE" in names
+    assert "umkm_alloc/report/static/leaflet/leaflet.js" in names
+    assert "umkm_alloc/report/static/map/map.js" in names
+    assert "umkm_alloc/report/static/leaflet/LICENSE" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "umkm-alloc = umkm_alloc.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
@@ -53,7 +54,7 @@ def test_installed_wheel_reads_its_own_data(wheel, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     code = (
-        "import umkm_alloc.boundaries as b; p = b.packaged_path('banten'); print(p); "
+        "import umkm_alloc.geo.boundaries as b; p = b.packaged_path('banten'); print(p); "
         "print(len(b.load_boundaries('banten').frame))"
     )
     proc = subprocess.run(

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from lp import reference_optimum
-from umkm_alloc.boundaries import load_boundaries
+from umkm_alloc.allocate import assign
 from umkm_alloc.config import AssignConfig
-from umkm_alloc.pipeline import assign
+from umkm_alloc.geo.boundaries import load_boundaries
 
 GEOD = Geod(ellps="WGS84")
 PRODUCTS = ["Sate Bandeng", "Emping Melinjo", "Gipang"]

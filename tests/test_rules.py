@@ -13,8 +13,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from umkm_alloc.boundaries import Boundaries
 from umkm_alloc.errors import ConfigError
+from umkm_alloc.geo.boundaries import Boundaries
 from umkm_alloc.rules import (
     BEYOND_DISTANCE,
     CHAIN,

@@ -28,10 +28,10 @@ from pyproj import Geod, Transformer
 from typer.testing import CliRunner
 
 from lp import reference_optimum
-from umkm_alloc.boundaries import load_boundaries
+from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
-from umkm_alloc.pipeline import assign
+from umkm_alloc.geo.boundaries import load_boundaries
 from umkm_alloc.report import result_files
 from umkm_alloc.rules import BEYOND_DISTANCE, FORBID, REASONS
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from umkm_alloc.solve import solve_allocation
+from umkm_alloc.allocate.solve import solve_allocation
 
 TIE_KM = [0.0, 0.0, 1.0, 2.5, 2.5, 7.125, 10.0, 60.0]
 

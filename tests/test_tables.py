@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from umkm_alloc.errors import InputError, UsageError
-from umkm_alloc.tables import guard_formula, read_table, to_csv_bytes, write_atomic
+from umkm_alloc.io.read import read_table
+from umkm_alloc.io.write import guard_formula, to_csv_bytes, write_atomic
 
 
 def test_reads_comma_csv_with_canonical_columns(write):
@@ -177,7 +178,7 @@ def test_write_atomic_respects_umask(tmp_path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import umkm_alloc.tables as tables_module  # noqa: E402
+import umkm_alloc.io.read as tables_module  # noqa: E402
 
 CELL = st.text(alphabet=st.sampled_from(list("abc 12.-,;|xyzé\t")), max_size=6)
 

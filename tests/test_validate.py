@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from umkm_alloc.tables import read_table
-from umkm_alloc.validate import validate_table
+from umkm_alloc.inputs.validate import validate_table
+from umkm_alloc.io.read import read_table
 
 HEADER = "producer_id,name,lat,lon,kecamatan,product,capacity\n"
 

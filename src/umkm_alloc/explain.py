@@ -1,6 +1,6 @@
 """Why a store got what it got, and where a producer's capacity went: plain tables.
 
-``explain`` looks at one allocation (a :class:`~umkm_alloc.pipeline.Result`) from one store
+``explain`` looks at one allocation (a :class:`~umkm_alloc.allocate.Result`) from one store
 or one producer: every producer of the store's products (or every store ordering the
 producer's products) with the road distance, how their zones relate, the first rule that
 excludes the pair or, when it is eligible, how much flows here and where the rest went.
@@ -11,18 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from umkm_alloc.allocate.candidates import point_keys
+from umkm_alloc.allocate.pipeline import Result
 from umkm_alloc.distance import DistanceBackend, backend_for
 from umkm_alloc.errors import UsageError
-from umkm_alloc.pipeline import Result, point_keys
-from umkm_alloc.rules import (
-    BEYOND_DISTANCE,
-    ELIGIBLE,
-    REASONS,
-    chain_key,
-    evaluate,
-    product_key,
-    reason_text,
-)
+from umkm_alloc.rules.judge import evaluate, reason_text
+from umkm_alloc.rules.model import BEYOND_DISTANCE, ELIGIBLE, REASONS, chain_key, product_key
 
 EXPLAIN_COLUMNS = [
     "store_id",

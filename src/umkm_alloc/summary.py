@@ -1,4 +1,4 @@
-"""Statistics of a :class:`~umkm_alloc.pipeline.Result`, as plain data (for JSON and display)."""
+"""Statistics of a :class:`~umkm_alloc.allocate.Result`, as plain data (for JSON and display)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 
 from umkm_alloc import __version__
-from umkm_alloc.pipeline import Result
-from umkm_alloc.rules import CHAIN, FORBID, ZONE_MODE
+from umkm_alloc.allocate.pipeline import Result
+from umkm_alloc.rules.model import CHAIN, FORBID, ZONE_MODE
 
 
 def summarize(result: Result) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def summarize(result: Result) -> dict[str, Any]:
     Parameters
     ----------
     result
-        Output of :func:`umkm_alloc.pipeline.assign`.
+        Output of :func:`umkm_alloc.allocate.assign`.
 
     Returns
     -------

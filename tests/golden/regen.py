@@ -49,9 +49,7 @@ def workbook_cells(path: Path) -> bytes:
         lines.append(json.dumps({"sheet": ws.title}, ensure_ascii=False))
         rows = []
         for row in ws.iter_rows():
-            cells = [
-                [c.value, c.number_format] if c.value is not None else None for c in row
-            ]
+            cells = [[c.value, c.number_format] if c.value is not None else None for c in row]
             while cells and cells[-1] is None:
                 cells.pop()
             rows.append(cells)

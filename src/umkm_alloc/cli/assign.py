@@ -1,4 +1,4 @@
-"""``umkm-alloc assign``: parse options, call :func:`umkm_alloc.pipeline.assign`, render."""
+"""``umkm-alloc assign``: parse options, call :func:`umkm_alloc.allocate.assign`, render."""
 
 from __future__ import annotations
 
@@ -48,11 +48,11 @@ def assign_command(
     Road distances and travel times: --distance osm:PATH, matrix:PATH or osrm:URL.
     """
     with handle_errors(verbose=verbose):
+        from umkm_alloc.allocate import assign
         from umkm_alloc.cli.render import render_assign, render_rejected
         from umkm_alloc.config import resolve_assign
         from umkm_alloc.errors import StrictError, UsageError
         from umkm_alloc.labels import check_lang
-        from umkm_alloc.pipeline import assign
         from umkm_alloc.report import REPORT_NEEDS_DIR, write_result
 
         cfg, outputs = resolve_assign(

@@ -75,12 +75,12 @@ def explain_command(
     capacity went. --distance and its options work as for assign.
     """
     with handle_errors(verbose=verbose):
+        from umkm_alloc.allocate import assign
         from umkm_alloc.cli.render import render_explanation
         from umkm_alloc.config import resolve_assign
         from umkm_alloc.errors import UsageError
         from umkm_alloc.explain import explain
-        from umkm_alloc.pipeline import assign
-        from umkm_alloc.tables import to_csv_bytes, write_atomic
+        from umkm_alloc.io.write import to_csv_bytes, write_atomic
 
         if store is None and producer is None:
             raise UsageError("explain needs --store ID or --producer ID (or both)")

@@ -10,10 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from umkm_alloc.allocate import Result
+from umkm_alloc.inputs import Inputs
+from umkm_alloc.inputs.validate import REJECTION_KINDS
 from umkm_alloc.labels import fmt_int, fmt_num, fmt_pct, labels
-from umkm_alloc.pipeline import Inputs, Result
 from umkm_alloc.summary import summarize
-from umkm_alloc.validate import REJECTION_KINDS
 
 _SHOW_REJECTED = 10
 

@@ -47,9 +47,9 @@ def validate_command(
         from umkm_alloc.cli.render import render_validation
         from umkm_alloc.config import resolve_assign
         from umkm_alloc.errors import StrictError
-        from umkm_alloc.pipeline import load_inputs
-        from umkm_alloc.tables import to_csv_bytes, write_atomic
-        from umkm_alloc.validate import REJECTED_COLUMNS
+        from umkm_alloc.inputs import load_inputs
+        from umkm_alloc.inputs.validate import REJECTED_COLUMNS
+        from umkm_alloc.io.write import to_csv_bytes, write_atomic
 
         cfg, _ = resolve_assign(
             {

@@ -68,8 +68,8 @@ def zones_command(
     """
     with handle_errors(verbose=verbose):
         from umkm_alloc.errors import UsageError
+        from umkm_alloc.io.write import to_csv_bytes, write_atomic
         from umkm_alloc.rules import kecamatan_zone_table, load_zone_map, zone_adjacency_table
-        from umkm_alloc.tables import to_csv_bytes, write_atomic
 
         if output != "-" and Path(output).is_dir():
             raise UsageError(f"--output {output}: is a folder; give a file path or '-'")

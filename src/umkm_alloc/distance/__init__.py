@@ -18,8 +18,8 @@ Every backend implements :class:`DistanceBackend`; :func:`make_backend` builds o
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from umkm_alloc.config import AssignConfig, parse_distance_spec
 from umkm_alloc.distance.base import (
     ACCESS_SPEED_KMH,
     DistanceBackend,
@@ -29,6 +29,10 @@ from umkm_alloc.distance.base import (
     straight_pairs_within,
 )
 from umkm_alloc.distance.geodesic import GeodesicBackend
+from umkm_alloc.distance.spec import parse_distance_spec
+
+if TYPE_CHECKING:
+    from umkm_alloc.config import AssignConfig
 
 __all__ = [
     "ACCESS_SPEED_KMH",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from umkm_alloc.tables import ID_COLUMN, LINE, QTY_COLUMN, RawTable
+from umkm_alloc.io.read import ID_COLUMN, LINE, QTY_COLUMN, RawTable
 
 REJECTED_COLUMNS = ["file", "line", "id", "reason"]
 FIXED_COLUMNS = ["file", "line", "id", "fix"]
@@ -68,7 +68,7 @@ def validate_table(table: RawTable) -> Validated:
     Parameters
     ----------
     table
-        As returned by :func:`umkm_alloc.tables.read_table`.
+        As returned by :func:`umkm_alloc.io.read.read_table`.
 
     Returns
     -------

@@ -1,0 +1,184 @@
+"""``assign(config) -> Result``: read, validate, geocode, candidates, solve, tabulate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from umkm_alloc.allocate.candidates import find_candidates
+from umkm_alloc.allocate.reasons import Reasons
+from umkm_alloc.allocate.solve import solve_allocation
+from umkm_alloc.config import AssignConfig
+from umkm_alloc.distance import (
+    DistanceBackend,
+    backend_for,
+)
+from umkm_alloc.inputs.load import FileCounts, Progress, load_inputs, timed
+from umkm_alloc.rules.model import ELIGIBLE, Rules
+from umkm_alloc.rules.zones import ZoneMap
+
+ALLOCATION_COLUMNS = [
+    "producer_id",
+    "producer_name",
+    "store_id",
+    "store_name",
+    "product",
+    "quantity",
+    "distance_km",
+    "producer_kecamatan",
+    "store_kecamatan",
+]
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything an ``assign`` run produced, as plain tables.
+
+    Attributes
+    ----------
+    config
+        The run configuration.
+    producers, stores
+        Accepted, geocoded rows (sorted by id, product) with ``allocated``.
+    allocations, unmet_demand, unused_supply, rejected_rows
+        The output tables of DESIGN.md, sorted.
+    files
+        Row counts per input file.
+    candidates
+        Number of eligible (producer row, store row) pairs.
+    arcs
+        Every same-product pair within the largest distance limit (and ``--max-minutes``):
+        ``p``, ``s`` (rows of ``producers`` and ``stores``), ``km``, ``minutes`` (travel time,
+        NaN when the backend has none), ``code`` (0 eligible, else the first rule that
+        excludes it, see :data:`umkm_alloc.rules.REASONS`) and ``flow``.
+    rules, zone_map
+        The supply rules of the run and the zone of every kecamatan.
+    cost_scale
+        Integer cost units per km used by the solver.
+    distance
+        Parameters of the distance backend.
+    timings
+        Wall seconds per stage (not part of any output file).
+    backend
+        The distance backend of the run (``explain`` measures with it).
+    """
+
+    config: AssignConfig
+    producers: pd.DataFrame
+    stores: pd.DataFrame
+    allocations: pd.DataFrame
+    unmet_demand: pd.DataFrame
+    unused_supply: pd.DataFrame
+    rejected_rows: pd.DataFrame
+    fixed_rows: pd.DataFrame
+    files: tuple[FileCounts, FileCounts]
+    candidates: int
+    arcs: pd.DataFrame
+    rules: Rules
+    zone_map: ZoneMap
+    cost_scale: int
+    distance: dict[str, Any]
+    boundaries: str
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+    backend: DistanceBackend | None = field(default=None, compare=False, repr=False)
+
+
+def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
+    """Run one allocation job end to end.
+
+    Parameters
+    ----------
+    config
+        The resolved run configuration.
+    progress
+        Called with the name of each stage as it starts (for progress display).
+
+    Returns
+    -------
+    Result
+    """
+    timings: dict[str, float] = {}
+    note = progress or (lambda _stage: None)
+    inputs = load_inputs(config, timings=timings, progress=progress)
+    producers, stores = inputs.producers, inputs.stores
+    with timed("candidates", timings, note):
+        backend = backend_for(config)
+        arcs = find_candidates(
+            producers,
+            stores,
+            backend,
+            inputs,
+            max_km=config.max_km,
+            max_minutes=config.max_minutes,
+        )
+        eligible = arcs["code"].to_numpy() == ELIGIBLE
+    with timed("solve", timings, note):
+        solution = solve_allocation(
+            producers["qty"].to_numpy(),
+            stores["qty"].to_numpy(),
+            arcs["p"].to_numpy()[eligible],
+            arcs["s"].to_numpy()[eligible],
+            arcs["km"].to_numpy()[eligible],
+        )
+        flow = np.zeros(len(arcs), dtype=np.int64)
+        flow[eligible] = solution.flow
+        arcs["flow"] = flow
+    with timed("tabulate", timings, note):
+        producers["allocated"] = _sum_by(arcs, "p", len(producers))
+        stores["allocated"] = _sum_by(arcs, "s", len(stores))
+        allocations = _allocations(arcs, producers, stores)
+        explain = Reasons(producers, stores, arcs, backend, inputs, config)
+        unmet = explain.unmet()
+        unused = explain.unused()
+    return Result(
+        config=config,
+        producers=producers,
+        stores=stores,
+        allocations=allocations,
+        unmet_demand=unmet,
+        unused_supply=unused,
+        rejected_rows=inputs.rejected_rows,
+        fixed_rows=inputs.fixed_rows,
+        files=inputs.files,
+        candidates=int(eligible.sum()),
+        arcs=arcs,
+        rules=inputs.rules,
+        zone_map=inputs.zone_map,
+        cost_scale=solution.cost_scale,
+        distance=backend.params(),
+        boundaries=inputs.boundaries.source,
+        timings=timings,
+        backend=backend,
+    )
+
+
+def _sum_by(arcs: pd.DataFrame, col: str, n: int) -> np.ndarray:
+    return np.bincount(arcs[col].to_numpy(), weights=arcs["flow"].to_numpy(), minlength=n).astype(
+        np.int64
+    )
+
+
+def _allocations(arcs: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFrame) -> pd.DataFrame:
+    used = arcs[arcs["flow"] > 0]
+    p = producers.iloc[used["p"].to_numpy()].reset_index(drop=True)
+    s = stores.iloc[used["s"].to_numpy()].reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "producer_id": p["id"],
+            "producer_name": p["name"],
+            "store_id": s["id"],
+            "store_name": s["name"],
+            "product": p["product"],
+            "quantity": used["flow"].to_numpy().astype(np.int64),
+            "distance_km": np.round(used["km"].to_numpy(), 3),
+            "producer_kecamatan": p["kecamatan_name"],
+            "store_kecamatan": s["kecamatan_name"],
+        },
+        columns=ALLOCATION_COLUMNS,
+    )
+    return table.sort_values(["producer_id", "store_id", "product"], kind="stable").reset_index(
+        drop=True
+    )

@@ -1,0 +1,384 @@
+"""Why a store row is short or a producer row has capacity left."""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from umkm_alloc.allocate.candidates import point_keys
+from umkm_alloc.config import AssignConfig
+from umkm_alloc.distance import (
+    DistanceBackend,
+    GeodesicBackend,
+    straight_pairs_within,
+)
+from umkm_alloc.inputs.load import Inputs
+from umkm_alloc.rules.judge import reason_text
+from umkm_alloc.rules.model import BEYOND_DISTANCE, ELIGIBLE, REASONS, chain_key, max_limit_km
+
+UNMET_COLUMNS = ["store_id", "store_name", "product", "demand", "allocated", "unmet", "reason"]
+UNUSED_COLUMNS = [
+    "producer_id",
+    "producer_name",
+    "product",
+    "capacity",
+    "allocated",
+    "unused",
+    "reason",
+]
+_LIST_IDS = 3
+#: A far row's nearest route is searched out to this many times the limit (km or minutes).
+HORIZON = 3.0
+
+
+def _id_lists(rows: np.ndarray, other: np.ndarray, ids: pd.Series) -> dict[int, tuple[int, str]]:
+    """Per row: how many distinct ids, and the first few in sort order ("a, b, c and 4 more").
+
+    ``other`` indexes ``ids`` (the other side's ids). Vectorised: ids are compared as codes
+    and only the first :data:`_LIST_IDS` of each row are turned into text.
+    """
+    if len(rows) == 0:
+        return {}
+    codes, uniques = pd.factorize(ids.astype(str), sort=True)
+    names = np.asarray(uniques, dtype=object)
+    width = len(names) + 1
+    key = np.unique(rows.astype(np.int64) * width + codes[other])
+    row, code = key // width, key % width
+    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1]
+    counts = np.diff(np.r_[starts, len(row)])
+    out: dict[int, tuple[int, str]] = {}
+    for start, count in zip(starts.tolist(), counts.tolist(), strict=True):
+        shown = ", ".join(names[code[start : start + min(count, _LIST_IDS)]])
+        more = f" and {count - _LIST_IDS} more" if count > _LIST_IDS else ""
+        out[int(row[start])] = (count, shown + more)
+    return out
+
+
+def _nearest(
+    rows: pd.DataFrame, others: pd.DataFrame, backend: DistanceBackend
+) -> dict[int, tuple[int, float]]:
+    """For each row, the nearest row of ``others`` with the same product: (index, road km).
+
+    The nearest point in degree space bounds the search; every point within a slightly
+    larger degree radius is then measured exactly, so the answer is the geodesic nearest
+    (ties broken by id).
+    """
+    out: dict[int, tuple[int, float]] = {}
+    for key, group in rows.groupby("product_key", sort=True):
+        cands = others[others["product_key"] == key]
+        if cands.empty:
+            continue
+        c_pts = shapely.points(cands["lon"].to_numpy(), cands["lat"].to_numpy())
+        g_pts = shapely.points(group["lon"].to_numpy(), group["lat"].to_numpy())
+        tree = shapely.STRtree(c_pts)
+        first = tree.nearest(g_pts)
+        reach = shapely.distance(g_pts, c_pts[first]) * 1.05 + 1e-9
+        gi, ci = tree.query(g_pts, predicate="dwithin", distance=reach)
+        km = backend.distance_km(
+            group["lon"].to_numpy()[gi],
+            group["lat"].to_numpy()[gi],
+            cands["lon"].to_numpy()[ci],
+            cands["lat"].to_numpy()[ci],
+        )
+        ids = cands["id"].to_numpy()[ci].astype(str)
+        order = np.lexsort((ids, km, gi))
+        gi, ci, km = gi[order], ci[order], km[order]
+        lead = np.r_[True, gi[1:] != gi[:-1]]
+        for g, c, d in zip(gi[lead], ci[lead], km[lead], strict=True):
+            out[int(group.index[g])] = (int(cands.index[c]), float(d))
+    return out
+
+
+class Reasons:
+    """Why a store row is short or a producer row has capacity left, in one vocabulary.
+
+    ``kind`` is one of ``no_producer`` / ``no_store`` (nobody offers or orders the product),
+    ``beyond_distance`` (the nearest one is beyond the distance or time limit), ``no_route``
+    (a road or matrix backend has no route from this row to any of them: a point farther than
+    ``--max-snap-m`` from every road, an id missing from the matrix, or no route within
+    :data:`HORIZON` times the limit), ``chain``, ``forbid``, ``zone_mode`` (every pair in
+    reach is excluded by that rule: the nearest one's rule is named), ``capacity_used`` /
+    ``demand_met`` (the pairs in reach are used up; in a maximum flow that is always why).
+    """
+
+    def __init__(
+        self,
+        producers: pd.DataFrame,
+        stores: pd.DataFrame,
+        arcs: pd.DataFrame,
+        backend: DistanceBackend,
+        inputs: Inputs,
+        config: AssignConfig,
+    ) -> None:
+        self.producers, self.stores, self.arcs = producers, stores, arcs
+        self.backend, self.inputs = backend, inputs
+        self.max_km, self.max_minutes = config.max_km, config.max_minutes
+        self.by_road = not isinstance(backend, GeodesicBackend)
+
+    def unmet(self) -> pd.DataFrame:
+        """Return the unmet-demand table with reasons."""
+        short = self.stores[self.stores["qty"] > self.stores["allocated"]]
+        kinds, reasons = self._explain(short, side="s", others=self.producers, what="producer")
+        table = pd.DataFrame(
+            {
+                "store_id": short["id"],
+                "store_name": short["name"],
+                "product": short["product"],
+                "demand": short["qty"].astype(np.int64),
+                "allocated": short["allocated"].astype(np.int64),
+                "unmet": (short["qty"] - short["allocated"]).astype(np.int64),
+                "reason": reasons,
+                "kind": kinds,
+            },
+            columns=[*UNMET_COLUMNS, "kind"],
+        )
+        return table.sort_values(["store_id", "product"], kind="stable").reset_index(drop=True)
+
+    def unused(self) -> pd.DataFrame:
+        """Return the unused-supply table with reasons."""
+        spare = self.producers[self.producers["qty"] > self.producers["allocated"]]
+        kinds, reasons = self._explain(spare, side="p", others=self.stores, what="store")
+        table = pd.DataFrame(
+            {
+                "producer_id": spare["id"],
+                "producer_name": spare["name"],
+                "product": spare["product"],
+                "capacity": spare["qty"].astype(np.int64),
+                "allocated": spare["allocated"].astype(np.int64),
+                "unused": (spare["qty"] - spare["allocated"]).astype(np.int64),
+                "reason": reasons,
+                "kind": kinds,
+            },
+            columns=[*UNUSED_COLUMNS, "kind"],
+        )
+        return table.sort_values(["producer_id", "product"], kind="stable").reset_index(drop=True)
+
+    def _explain(
+        self, rows: pd.DataFrame, *, side: str, others: pd.DataFrame, what: str
+    ) -> tuple[list[str], list[str]]:
+        other_side = "p" if side == "s" else "s"
+        arcs = self.arcs
+        # only the arcs of the rows being explained (short stores / spare producers)
+        arcs = arcs[arcs[side].isin(rows.index)]
+        in_reach = arcs[arcs["code"] != BEYOND_DISTANCE]
+        eligible = in_reach[in_reach["code"] == ELIGIBLE]
+        elig_ids = _id_lists(
+            eligible[side].to_numpy(), eligible[other_side].to_numpy(), others["id"]
+        )
+        excluded = in_reach[in_reach["code"] != ELIGIBLE]
+        excluded = excluded.assign(oid=others["id"].to_numpy()[excluded[other_side].to_numpy()])
+        excluded = excluded.sort_values([side, "km", "oid"], kind="stable")
+        first_excl = excluded.drop_duplicates(side).set_index(side)
+        n_excl = excluded.groupby(side).size().to_dict()
+        offered = others[others["qty"] > 0]
+        keys = set(offered["product_key"])
+        far_rows = rows[~rows.index.isin(list(elig_ids)) & ~rows.index.isin(first_excl.index)]
+        far_rows = far_rows[far_rows["product_key"].isin(keys)]
+        if self.by_road:
+            notes = self._unroutable(far_rows, side)
+            routable = far_rows[~far_rows.index.isin(list(notes))]
+            routed = self._nearest_routed(routable, offered, side)
+        else:
+            nearest = _nearest(far_rows, offered, self.backend)
+        verb = "used by other stores" if side == "s" else ""
+        other_ids = others["id"].to_numpy(dtype=object)
+        kinds: list[str] = []
+        reasons: list[str] = []
+        for idx, key, product in zip(rows.index, rows["product_key"], rows["product"], strict=True):
+            label = product or "any product"
+            if idx in elig_ids:
+                count, shown = elig_ids[idx]
+                if side == "s":
+                    kinds.append("capacity_used")
+                    reasons.append(
+                        f"capacity of the {count} producer(s) in reach ({shown}) is {verb}"
+                    )
+                else:
+                    kinds.append("demand_met")
+                    reasons.append(f"the {count} store(s) in reach ({shown}) are fully supplied")
+            elif idx in first_excl.index:
+                arc = first_excl.loc[idx]
+                code = int(arc["code"])
+                kinds.append(REASONS[code])
+                more = int(n_excl[idx]) - 1
+                also = f" (and {more} more in reach, all excluded)" if more else ""
+                reasons.append(
+                    f"nearest {what} of {label} in reach ({arc['oid']}, {arc['km']:.1f} km) is "
+                    f"excluded: {self._rule_text(code, arc, side)}{also}"
+                )
+            elif key not in keys:
+                kinds.append("no_producer" if side == "s" else "no_store")
+                reasons.append(
+                    f"no producer offers {label}" if side == "s" else f"no store orders {label}"
+                )
+            elif self.by_road:
+                kind, text = self._far_reason(idx, label, what, side, others, notes, routed)
+                kinds.append(kind)
+                reasons.append(text)
+            else:
+                other, km = nearest[int(idx)]
+                category = self._category(idx, other, side)
+                kinds.append("beyond_distance")
+                reasons.append(
+                    f"nearest {what} of {label} ({other_ids[other]}) is {km:.1f} km away, "
+                    f"beyond the {self._limit_phrase(category)}"
+                )
+        return kinds, reasons
+
+    # -- road and matrix backends: reasons from measured routes, never "inf km"
+
+    def _unroutable(self, rows: pd.DataFrame, side: str) -> dict[int, str]:
+        """Rows whose point can have no route at all, with the backend's words for why."""
+        if rows.empty:
+            return {}
+        notes = self.backend.unroutable(
+            rows["lon"].to_numpy(float),
+            rows["lat"].to_numpy(float),
+            keys=point_keys(rows, self.backend),
+            side="store" if side == "s" else "producer",
+        )
+        return {int(i): n for i, n in zip(rows.index, notes, strict=True) if n}
+
+    def _horizon(self) -> tuple[float, float]:
+        """How far (km, minutes) the search for the nearest route of a far row goes."""
+        reach = max_limit_km(self.inputs.rules, self.max_km)
+        minutes = math.inf if self.max_minutes is None else HORIZON * self.max_minutes
+        return HORIZON * reach, minutes
+
+    def _nearest_routed(
+        self, rows: pd.DataFrame, others: pd.DataFrame, side: str
+    ) -> dict[int, tuple[int, float, float]]:
+        """For each row, the other row of its product nearest by route: (index, km, minutes).
+
+        Rows without a route within the horizon are left out. The search is pre-filtered by
+        straight-line distance when the backend's routes are never shorter than it.
+        """
+        out: dict[int, tuple[int, float, float]] = {}
+        horizon_km, horizon_min = self._horizon()
+        radius = horizon_km if self.backend.straight_line_bound else math.inf
+        by_time = self.max_minutes is not None and self.backend.has_minutes
+        for key, group in rows.groupby("product_key", sort=True):
+            cands = others[others["product_key"] == key]
+            gi, ci, _ = straight_pairs_within(
+                group["lon"].to_numpy(float),
+                group["lat"].to_numpy(float),
+                cands["lon"].to_numpy(float),
+                cands["lat"].to_numpy(float),
+                radius,
+            )
+            if len(gi) == 0:
+                continue
+            g_rows, c_rows = group.iloc[gi], cands.iloc[ci]
+            p_rows, s_rows = (c_rows, g_rows) if side == "s" else (g_rows, c_rows)
+            km, minutes = self.backend.travel(
+                p_rows["lon"].to_numpy(float),
+                p_rows["lat"].to_numpy(float),
+                s_rows["lon"].to_numpy(float),
+                s_rows["lat"].to_numpy(float),
+                p_keys=point_keys(p_rows, self.backend),
+                s_keys=point_keys(s_rows, self.backend),
+                max_km=horizon_km,
+                max_minutes=horizon_min,
+            )
+            mins = np.full(len(km), np.nan) if minutes is None else minutes
+            cost = mins if by_time else km
+            ids = c_rows["id"].to_numpy().astype(str)
+            found = np.flatnonzero(np.isfinite(cost))
+            order = found[np.lexsort((ids[found], cost[found], gi[found]))]
+            lead = order[np.r_[True, gi[order][1:] != gi[order][:-1]]] if len(order) else order
+            for j in lead:
+                out[int(group.index[gi[j]])] = (int(cands.index[ci[j]]), km[j], mins[j])
+        return out
+
+    def _far_reason(
+        self,
+        idx: int,
+        label: str,
+        what: str,
+        side: str,
+        others: pd.DataFrame,
+        notes: dict[int, str],
+        routed: dict[int, tuple[int, float, float]],
+    ) -> tuple[str, str]:
+        """Kind and text for a row with no pair in reach, on a road or matrix backend."""
+        word = self.backend.route_word
+        if int(idx) in notes:
+            return "no_route", f"{notes[int(idx)]}: no {word} route to any {what} of {label}"
+        if int(idx) not in routed:
+            return "no_route", self._no_route_text(idx, label, what, side, others)
+        other, km, minutes = routed[int(idx)]
+        oid = others["id"].at[other]
+        head = (
+            f"nearest {what} of {label} by road ({oid})"
+            if word == "road"
+            else f"nearest {what} of {label} listed in the matrix ({oid})"
+        )
+        category = self._category(idx, other, side)
+        limit = self.inputs.rules.limit_km(category, self.max_km)
+        if self.max_minutes is not None and km <= limit and minutes > self.max_minutes:
+            return "beyond_distance", (
+                f"{head} is {minutes:.0f} min away ({km:.1f} km), beyond the "
+                f"{self.max_minutes:g} min limit (--max-minutes)"
+            )
+        return "beyond_distance", (
+            f"{head} is {km:.1f} km away, beyond the {self._limit_phrase(category)}"
+        )
+
+    def _no_route_text(
+        self, idx: int, label: str, what: str, side: str, others: pd.DataFrame
+    ) -> str:
+        word = self.backend.route_word
+        if not self.backend.straight_line_bound:
+            return f"no {word} route to any {what} of {label} ({self.backend.describe()})"
+        horizon_km, horizon_min = self._horizon()
+        bounds = [f"{horizon_km:g} km"] if math.isfinite(horizon_km) else []
+        bounds += [f"{horizon_min:g} min"] if math.isfinite(horizon_min) else []
+        row = (self.stores if side == "s" else self.producers).loc[[idx]]
+        offered = others[(others["qty"] > 0) & (others["product_key"] == row["product_key"].iat[0])]
+        straight = _nearest(row, offered, GeodesicBackend(circuity=1.0))
+        text = f"no {word} route to any {what} of {label} within {' / '.join(bounds)}"
+        if int(idx) in straight:
+            other, km = straight[int(idx)]
+            oid = others["id"].at[other]
+            text += f"; the nearest in a straight line ({oid}) is {km:.1f} km away"
+        return text
+
+    @cached_property
+    def _categories(self) -> tuple[np.ndarray, np.ndarray]:
+        # rows are in RangeIndex order (see _prepare): labels are positions
+        return (
+            self.producers["category"].to_numpy(dtype=object),
+            self.stores["category"].to_numpy(dtype=object),
+        )
+
+    def _category(self, row: int, other: int, side: str) -> str:
+        p, s = (other, row) if side == "s" else (row, other)
+        p_cat, s_cat = self._categories
+        return str(p_cat[p]) or str(s_cat[s])
+
+    def _limit_phrase(self, category: str) -> str:
+        rules = self.inputs.rules
+        limit = rules.limit_km(category, self.max_km)
+        if rules.categories.get(category) is not None:
+            label = rules.category_label(category)
+            return f"{limit:g} km limit for {label} ([categories.{label}] max_km)"
+        return f"{limit:g} km limit"
+
+    def _rule_text(self, code: int, arc: pd.Series, side: str) -> str:
+        row, other = int(arc.name), int(arc["p" if side == "s" else "s"])
+        p, s = (other, row) if side == "s" else (row, other)
+        return reason_text(
+            code,
+            self.inputs.rules,
+            self.inputs.zone_map,
+            p_kec=str(self.producers["kecamatan_code"].at[p]),
+            s_kec=str(self.stores["kecamatan_code"].at[s]),
+            category=self._category(row, other, side),
+            chain=chain_key(str(self.stores["chain"].at[s])),
+            km=float(arc["km"]),
+            default_max_km=self.max_km,
+        )

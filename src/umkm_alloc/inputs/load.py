@@ -1,0 +1,211 @@
+"""Both tables read, validated and geocoded: everything before the allocation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from umkm_alloc.config import AssignConfig
+from umkm_alloc.errors import InputError
+from umkm_alloc.geo.boundaries import Boundaries, load_boundaries
+from umkm_alloc.inputs.place import geocode_rows
+from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS, Validated, validate_table
+from umkm_alloc.io.read import read_table
+from umkm_alloc.rules.model import Rules
+from umkm_alloc.rules.parse import check_categories_used, load_rules
+from umkm_alloc.rules.zones import ZoneMap
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    """Rows of one input file: read = accepted + rejected; fixed rows are accepted ones."""
+
+    path: str
+    read: int
+    accepted: int
+    rejected: int
+    fixed: int
+
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Both tables read, validated and geocoded: everything before the allocation.
+
+    Attributes
+    ----------
+    producers, stores
+        Accepted rows with kecamatan and point, sorted by (id, product).
+    rejected_rows
+        ``file, line, id, reason, kind`` of every rejected row of both files.
+    fixed_rows
+        ``file, line, id, fix`` of every row that was accepted after a fix.
+    files
+        Row counts per input file.
+    boundaries
+        The kecamatan polygons used.
+    rules, zone_map
+        The supply rules of ``--config`` (default: none) and the zone of every kecamatan.
+    """
+
+    producers: pd.DataFrame
+    stores: pd.DataFrame
+    rejected_rows: pd.DataFrame
+    fixed_rows: pd.DataFrame
+    files: tuple[FileCounts, FileCounts]
+    boundaries: Boundaries
+    rules: Rules
+    zone_map: ZoneMap
+
+
+def load_inputs(
+    config: AssignConfig,
+    *,
+    timings: dict[str, float] | None = None,
+    progress: Progress | None = None,
+) -> Inputs:
+    """Read, validate and geocode both tables (every check, no allocation).
+
+    Parameters
+    ----------
+    config
+        The run configuration (inputs, boundaries, snapping).
+    timings
+        Filled with wall seconds per stage when given.
+    progress
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    Inputs
+    """
+    timings = {} if timings is None else timings
+    note = progress or (lambda _stage: None)
+    with timed("read", timings, note):
+        raw_p = read_table(config.producers, "producers", sheet=config.sheet)
+        raw_s = read_table(config.stores, "stores", sheet=config.sheet)
+    with timed("validate", timings, note):
+        val_p, val_s = validate_table(raw_p), validate_table(raw_s)
+        _check_product_columns(val_p, val_s)
+    with timed("geocode", timings, note):
+        boundaries = load_boundaries(config.boundaries)
+        rules = load_rules(config.config_file, boundaries)
+        zone_map = ZoneMap.build(rules, boundaries)
+        geo_p = geocode_rows(val_p, boundaries, snap_m=config.snap_m)
+        geo_s = geocode_rows(val_s, boundaries, snap_m=config.snap_m)
+        producers, stores = _prepare(geo_p.accepted), _prepare(geo_s.accepted)
+        _name_products(producers, stores)
+        _categorise(producers, stores, rules, config)
+        rejected = _stack(
+            [val_p.rejected, geo_p.rejected, val_s.rejected, geo_s.rejected],
+            [*REJECTED_COLUMNS, "kind"],
+            val_p,
+            val_s,
+        )
+        fixed = _stack([geo_p.fixed, geo_s.fixed], FIXED_COLUMNS, val_p, val_s)
+    files = (
+        _counts(val_p, len(producers), rejected, fixed),
+        _counts(val_s, len(stores), rejected, fixed),
+    )
+    return Inputs(
+        producers=producers,
+        stores=stores,
+        rejected_rows=rejected,
+        fixed_rows=fixed,
+        files=files,
+        boundaries=boundaries,
+        rules=rules,
+        zone_map=zone_map,
+    )
+
+
+@contextmanager
+def timed(stage: str, timings: dict[str, float], note: Progress) -> Iterator[None]:
+    """Announce a stage to ``note`` and add its wall time to ``timings[stage]``."""
+    note(stage)
+    start = time.perf_counter()
+    yield
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _check_product_columns(val_p: Validated, val_s: Validated) -> None:
+    has_p = "product" in val_p.table.frame.attrs.get("present", ())
+    has_s = "product" in val_s.table.frame.attrs.get("present", ())
+    if has_p != has_s:
+        with_it, without = (val_p, val_s) if has_p else (val_s, val_p)
+        raise InputError(
+            f"{with_it.table.path} has a product column but {without.table.path} has none; "
+            "add a product column to both files, or remove it from both so that everything "
+            "matches everything"
+        )
+
+
+def _prepare(rows: pd.DataFrame) -> pd.DataFrame:
+    """Sort rows by (id, product) so that arc order, and hence ties, are canonical."""
+    out = rows.sort_values(["id", "product_key"], kind="stable").reset_index(drop=True)
+    return out
+
+
+def _name_products(producers: pd.DataFrame, stores: pd.DataFrame) -> None:
+    """One display spelling per product key: the first in sort order of all spellings."""
+    spellings = pd.concat(
+        [producers[["product_key", "product"]], stores[["product_key", "product"]]]
+    )
+    names = spellings.sort_values(["product_key", "product"]).drop_duplicates("product_key")
+    mapping = dict(zip(names["product_key"], names["product"], strict=True))
+    producers["product"] = producers["product_key"].map(mapping).astype(object)
+    stores["product"] = stores["product_key"].map(mapping).astype(object)
+
+
+def _categorise(
+    producers: pd.DataFrame, stores: pd.DataFrame, rules: Rules, config: AssignConfig
+) -> None:
+    """Give every row its category key: its own cell, else the rules' ``[products]``."""
+    for rows in (producers, stores):
+        # few distinct (product, category) pairs: resolve each once, then map
+        pairs = pd.MultiIndex.from_arrays([rows["product_key"], rows["category"]])
+        uniq = pairs.unique()
+        resolved = {pair: rules.category_of(*pair) for pair in uniq}
+        rows["category"] = (
+            pd.Series([resolved[pair] for pair in uniq], index=uniq, dtype=object)
+            .reindex(pairs)
+            .to_numpy()
+        )
+        rows["category"] = rows["category"].astype(object)
+    if config.config_file is not None:
+        used = set(producers["category"]) | set(stores["category"])
+        check_categories_used(rules, used - {""}, config.config_file)
+
+
+def _stack(
+    parts: list[pd.DataFrame], columns: list[str], val_p: Validated, val_s: Validated
+) -> pd.DataFrame:
+    """Concatenate per-file row tables, sorted by file (producers first) and line."""
+    kept = [p for p in parts if len(p)]
+    if not kept:
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        return empty.astype({"line": np.int64})
+    table = pd.concat(kept, ignore_index=True)
+    order = {str(val_p.table.path): 0, str(val_s.table.path): 1}
+    table["_f"] = table["file"].map(order)
+    table = table.sort_values(["_f", "line"], kind="stable").drop(columns="_f")
+    table["line"] = table["line"].astype(np.int64)
+    return table.reset_index(drop=True)[columns]
+
+
+def _counts(
+    val: Validated, accepted: int, rejected: pd.DataFrame, fixed: pd.DataFrame
+) -> FileCounts:
+    path = str(val.table.path)
+    n_rej = int((rejected["file"] == path).sum()) if len(rejected) else 0
+    n_fix = int((fixed["file"] == path).sum()) if len(fixed) else 0
+    return FileCounts(
+        path=path, read=accepted + n_rej, accepted=accepted, rejected=n_rej, fixed=n_fix
+    )

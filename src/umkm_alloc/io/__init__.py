@@ -1,0 +1,1 @@
+"""Reading tables (CSV dialects, workbooks) and writing files (atomic, formula-guarded)."""

@@ -1,0 +1,175 @@
+"""The files of a result: CSV tables and ``summary.json``, written atomically with the report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS, Result
+from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
+from umkm_alloc.errors import UsageError
+from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS
+from umkm_alloc.io.write import ensure_writable_dir, to_csv_bytes, write_atomic
+from umkm_alloc.labels import check_lang
+from umkm_alloc.report.gpkg import render_gpkg
+from umkm_alloc.report.html import render_html
+from umkm_alloc.report.png import render_png
+from umkm_alloc.report.scene import Zones, build_scene
+from umkm_alloc.report.xlsx import render_xlsx
+from umkm_alloc.summary import summarize
+
+TABLE_FILES = (
+    "allocations.csv",
+    "unmet_demand.csv",
+    "unused_supply.csv",
+    "rejected_rows.csv",
+    "fixed_rows.csv",
+    "summary.json",
+)
+
+
+def result_files(result: Result) -> dict[str, bytes]:
+    """Render every output table of a result as bytes, keyed by file name."""
+    return {
+        "allocations.csv": to_csv_bytes(
+            result.allocations[ALLOCATION_COLUMNS], float_digits={"distance_km": 3}
+        ),
+        "unmet_demand.csv": to_csv_bytes(result.unmet_demand[UNMET_COLUMNS]),
+        "unused_supply.csv": to_csv_bytes(result.unused_supply[UNUSED_COLUMNS]),
+        "rejected_rows.csv": to_csv_bytes(result.rejected_rows[REJECTED_COLUMNS]),
+        "fixed_rows.csv": to_csv_bytes(result.fixed_rows[FIXED_COLUMNS]),
+        "summary.json": summary_json(result),
+    }
+
+
+def summary_json(result: Result) -> bytes:
+    """``summary.json``: stable key order, 2-space indent, trailing newline."""
+    text = json.dumps(summarize(result), indent=2, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def write_result(
+    result: Result,
+    *,
+    output: str | None,
+    out_dir: Path | None,
+    stdout: Callable[[bytes], object] | None = None,
+    report: bool = False,
+    lang: str = "en",
+    zones: Zones | None = None,
+) -> list[str]:
+    """Write a result's tables (and with ``report`` the workbook, maps and GeoPackage).
+
+    Parameters
+    ----------
+    result
+        The run's result.
+    output
+        Where the allocations CSV goes: a path, ``-`` for stdout, or ``None`` (into
+        ``out_dir``).
+    out_dir
+        Folder for every table and ``summary.json``; ``None`` for none.
+    stdout
+        Writes bytes to standard output (used when ``output`` is ``-``).
+    report
+        Also write ``report.xlsx``, ``map.png``, ``map.html`` and ``allocations.gpkg`` into
+        ``out_dir`` (which is then required).
+    lang
+        ``en`` or ``id``: language of the report's labels.
+    zones
+        The zones, for the report (see :func:`report_files`).
+
+    Returns
+    -------
+    list of str
+        What was written, for the summary (``<stdout>`` or paths).
+
+    Raises
+    ------
+    UsageError
+        ``report`` without ``out_dir``, or an unknown ``lang``.
+    """
+    if report:
+        check_lang(lang)
+        if out_dir is None:
+            raise UsageError(REPORT_NEEDS_DIR)
+    files = result_files(result)
+    targets: dict[Path, bytes] = {}
+    if out_dir is not None:
+        ensure_writable_dir(out_dir)
+        for name in TABLE_FILES:
+            if name == "allocations.csv" and output is not None:
+                continue
+            targets[out_dir / name] = files[name]
+    if output is not None and output != "-":
+        targets[Path(output)] = files["allocations.csv"]
+    if report and out_dir is not None:
+        for name, payload in report_files(result, lang=lang, zones=zones).items():
+            targets[out_dir / name] = payload
+    write_atomic(targets)
+    written = [str(p) for p in targets]
+    if output == "-":
+        if stdout is None:
+            raise ValueError("stdout writer required for output '-'")
+        stdout(files["allocations.csv"])
+        written.insert(0, "<stdout>")
+    return written
+
+
+# ---------------------------------------------------------------- --report: workbook, maps, layers
+
+REPORT_FILES = ("report.xlsx", "map.png", "map.html", "allocations.gpkg")
+REPORT_NEEDS_DIR = "--report needs --out-dir: the workbook and maps are files; add --out-dir DIR"
+
+
+def report_files(
+    result: Result, *, lang: str = "en", zones: Zones | None = None
+) -> dict[str, bytes]:
+    """Render the workbook, both maps and the GeoPackage of a result, keyed by file name.
+
+    Parameters
+    ----------
+    result
+        Output of :func:`umkm_alloc.allocate.assign`.
+    lang
+        ``en`` or ``id``: language of sheet names, summary labels, map titles and legends.
+    zones
+        Zone name -> kecamatan codes or names (the shape of ``[zones]`` and of
+        ``Rules.zones``), or kecamatan code (``36.04.12``) or name -> zone name. A kecamatan
+        in no zone forms a zone of its own. ``None``: the zones of ``result.rules`` if the
+        result has rules, else a ``zone`` column of the producers/stores, else no zones (no
+        *By zone* sheet, kecamatan not coloured by zone).
+
+    Returns
+    -------
+    dict of str to bytes
+        ``report.xlsx``, ``map.png``, ``map.html`` and ``allocations.gpkg``.
+    """
+    scene = build_scene(result, lang=lang, zones=zones)
+    return {
+        "report.xlsx": render_xlsx(scene),
+        "map.png": render_png(scene),
+        "map.html": render_html(scene),
+        "allocations.gpkg": render_gpkg(scene),
+    }
+
+
+def report_xlsx(result: Result, *, lang: str = "en", zones: Zones | None = None) -> bytes:
+    """Return ``report.xlsx`` (see :func:`report_files`); the same input gives the same bytes."""
+    return render_xlsx(build_scene(result, lang=lang, zones=zones))
+
+
+def map_png(result: Result, *, lang: str = "en", zones: Zones | None = None) -> bytes:
+    """Return ``map.png``: an A4-landscape map at 200 dpi (2338 x 1654 px)."""
+    return render_png(build_scene(result, lang=lang, zones=zones))
+
+
+def map_html(result: Result, *, lang: str = "en", zones: Zones | None = None) -> bytes:
+    """Return ``map.html``: a self-contained Leaflet map (Leaflet inlined, works offline)."""
+    return render_html(build_scene(result, lang=lang, zones=zones))
+
+
+def allocations_gpkg(result: Result, *, lang: str = "en", zones: Zones | None = None) -> bytes:
+    """Return ``allocations.gpkg``: layers producers, stores, flows and kecamatan (EPSG:4326)."""
+    return render_gpkg(build_scene(result, lang=lang, zones=zones))

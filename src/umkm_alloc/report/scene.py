@@ -1,0 +1,372 @@
+"""The scene: what every report view draws from, computed once per run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.geometry
+
+from umkm_alloc.allocate.pipeline import Result
+from umkm_alloc.geo.boundaries import CODE_RE, name_key
+from umkm_alloc.labels import check_lang, fmt_int, fmt_pct, labels
+
+#: Share of capacity used / fill rate, 0 -> 1 (ColorBrewer RdYlBu, 7 classes; colour-blind safe).
+RAMP = ("#d73027", "#fc8d59", "#fee090", "#ffffbf", "#e0f3f8", "#91bfdb", "#4575b4")
+NO_RATIO = "#9e9e9e"
+FLOW = "#3a2f7a"
+LAND = "#f3f0e8"
+EDGE = "#9a968c"
+KAB_EDGE = "#5e5a52"
+_ZONE_COLOURS = (
+    "#cfe3c4",
+    "#f6d7b0",
+    "#cdd9ee",
+    "#f1cfd9",
+    "#e6e1bd",
+    "#d6cdea",
+    "#c6e5e2",
+    "#efd9c9",
+    "#dcdcdc",
+    "#e3eec0",
+    "#f5e0a8",
+    "#d3e8f0",
+)
+_VIEW_MARGIN = 0.06  # of the data extent, on each side
+_MIN_MARGIN_DEG = 0.02
+PAGE = (11.69, 8.27)  # A4 landscape, inches
+MAP_FRAME = (0.015, 0.035, 0.745, 0.855)  # map axes in figure fractions
+MAP_ASPECT = (MAP_FRAME[2] * PAGE[0]) / (MAP_FRAME[3] * PAGE[1])
+
+
+# ------------------------------------------------ the shared scene
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What every report output draws from, computed once per run.
+
+    ``producers`` and ``stores`` hold one row per id (``items`` lists its product rows);
+    ``links`` one row per (producer, store) pair with allocated units; ``kecamatan`` the
+    polygons in view with their statistics; ``view`` the map extent (lon/lat).
+    """
+
+    result: Result
+    lang: str
+    text: Mapping[str, str]
+    producers: pd.DataFrame
+    stores: pd.DataFrame
+    links: pd.DataFrame
+    kecamatan: gpd.GeoDataFrame
+    zones: tuple[str, ...]  # configured zone names, in the caller's order; () for no zones
+    view: tuple[float, float, float, float]
+    totals: dict[str, Any]
+
+
+def build_scene(result: Result, *, lang: str, zones: Zones | None) -> Scene:
+    """Compute what every report view shows, once per run (see :class:`Scene`)."""
+    check_lang(lang)
+    boundaries = result.zone_map.boundaries  # the polygons the run used, not a re-read
+    zone_of, zone_names = _zone_lookup(result, zones, boundaries.frame)
+    producers = _sites(result.producers, result.unused_supply, "producer_id", zone_of)
+    stores = _sites(result.stores, result.unmet_demand, "store_id", zone_of)
+    links = _links(result.allocations, producers, stores)
+    view = _view(producers, stores, boundaries.frame)
+    kecamatan = _kecamatan(boundaries.frame, producers, stores, view, zone_of)
+    return Scene(
+        result=result,
+        lang=lang,
+        text=labels(lang),
+        producers=producers,
+        stores=stores,
+        links=links,
+        kecamatan=kecamatan,
+        zones=zone_names,
+        view=view,
+        totals=_totals(result),
+    )
+
+
+ZoneOf = Callable[[str, str], str]
+#: Zones as a caller gives them: kecamatan code or name -> zone, or zone -> codes or names
+#: (the shape of ``[zones]`` in the TOML file and of ``Rules.zones``).
+Zones = Mapping[str, str] | Mapping[str, Sequence[str]]
+
+
+def _zone_lookup(
+    result: Result, zones: Zones | None, polygons: gpd.GeoDataFrame
+) -> tuple[ZoneOf | None, tuple[str, ...]]:
+    """Return ``(code, name) -> zone`` and the configured zone names (``None, ()``: no zones).
+
+    The zones come from ``zones``, else from ``result.rules.zones`` when the result carries
+    rules, else from a ``zone`` column of the producers and stores. A kecamatan in no zone
+    forms a zone of its own, named after it (with its kabupaten when the name repeats).
+    """
+    mapping = _member_to_zone(zones if zones is not None else _result_zones(result))
+    if not mapping:
+        return None, ()
+    names = tuple(dict.fromkeys(mapping.values()))
+    by_name = {name_key(k): v for k, v in mapping.items() if not CODE_RE.match(k)}
+    repeated = polygons["nama"].map(name_key).duplicated(keep=False).to_numpy()
+    table: dict[str, str] = {}
+    for code, name, kab, rep in zip(
+        polygons["kode"], polygons["nama"], polygons["kabupaten"], repeated, strict=True
+    ):
+        own = f"{name} ({kab})" if rep and kab else str(name)
+        table[str(code)] = mapping.get(str(code)) or by_name.get(name_key(str(name))) or own
+
+    def zone_of(code: str, name: str) -> str:
+        return table.get(code) or mapping.get(code) or by_name.get(name_key(name)) or name
+
+    return zone_of, names
+
+
+def _result_zones(result: Result) -> Zones | None:
+    rules = getattr(result, "rules", None)
+    if rules is not None and getattr(rules, "zones", None):
+        return dict(rules.zones)
+    mapping: dict[str, str] = {}
+    for frame in (result.producers, result.stores):
+        if "zone" in frame.columns and len(frame):
+            pairs = zip(frame["kecamatan_code"], frame["zone"], strict=True)
+            mapping.update({str(c): str(z) for c, z in pairs if isinstance(z, str) and z})
+    return mapping or None
+
+
+def _member_to_zone(zones: Zones | None) -> dict[str, str]:
+    """Normalise either shape of zones to kecamatan code or name -> zone."""
+    out: dict[str, str] = {}
+    for key, value in (zones or {}).items():
+        if isinstance(value, str):
+            out[str(key).strip()] = value
+        else:
+            for member in value:
+                out[str(member).strip()] = str(key)
+    return out
+
+
+def _sites(
+    rows: pd.DataFrame, reasons: pd.DataFrame, id_col: str, zone_of: ZoneOf | None
+) -> pd.DataFrame:
+    """One row per producer or store id: place, totals and its product rows (``items``)."""
+    why = {
+        (str(i), str(p)): str(r)
+        for i, p, r in zip(reasons[id_col], reasons["product"], reasons["reason"], strict=True)
+    }
+    records = []
+    for site_id, group in rows.groupby("id", sort=True):
+        first = group.iloc[0]
+        qty, allocated = int(group["qty"].sum()), int(group["allocated"].sum())
+        items = [
+            (str(p), int(q), int(a), why.get((str(site_id), str(p)), ""))
+            for p, q, a in zip(group["product"], group["qty"], group["allocated"], strict=True)
+        ]
+        code, kec = str(first["kecamatan_code"]), str(first["kecamatan_name"])
+        records.append(
+            {
+                "id": str(site_id),
+                "name": _text(first.get("name")),
+                "chain": _text(first.get("chain")),
+                "lon": float(first["lon"]),
+                "lat": float(first["lat"]),
+                "kecamatan_code": code,
+                "kecamatan": kec,
+                "kabupaten": _text(first.get("kabupaten_name")),
+                "zone": zone_of(code, kec) if zone_of else "",
+                "qty": qty,
+                "allocated": allocated,
+                "ratio": allocated / qty if qty else np.nan,
+                "items": items,
+            }
+        )
+    columns = [
+        "id",
+        "name",
+        "chain",
+        "lon",
+        "lat",
+        "kecamatan_code",
+        "kecamatan",
+        "kabupaten",
+        "zone",
+        "qty",
+        "allocated",
+        "ratio",
+        "items",
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def _links(alloc: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFrame) -> pd.DataFrame:
+    """One row per (producer, store) pair that exchanges units, with both ends' coordinates."""
+    columns = [
+        "producer_id",
+        "store_id",
+        "quantity",
+        "distance_km",
+        "items",
+        "lon0",
+        "lat0",
+        "lon1",
+        "lat1",
+    ]
+    if alloc.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    p_xy = producers.set_index("id")[["lon", "lat"]]
+    s_xy = stores.set_index("id")[["lon", "lat"]]
+    records = []
+    for (pid, sid), group in alloc.groupby(["producer_id", "store_id"], sort=True):
+        items = [(str(p), int(q)) for p, q in zip(group["product"], group["quantity"], strict=True)]
+        records.append(
+            {
+                "producer_id": str(pid),
+                "store_id": str(sid),
+                "quantity": int(group["quantity"].sum()),
+                "distance_km": float(group["distance_km"].iloc[0]),
+                "items": items,
+                "lon0": float(p_xy.at[pid, "lon"]),
+                "lat0": float(p_xy.at[pid, "lat"]),
+                "lon1": float(s_xy.at[sid, "lon"]),
+                "lat1": float(s_xy.at[sid, "lat"]),
+            }
+        )
+    return pd.DataFrame(records, columns=columns)
+
+
+def _view(
+    producers: pd.DataFrame, stores: pd.DataFrame, polygons: gpd.GeoDataFrame
+) -> tuple[float, float, float, float]:
+    """Return the data's bounding box plus a margin (all polygons when there are no points)."""
+    lon = np.concatenate([producers["lon"].to_numpy(float), stores["lon"].to_numpy(float)])
+    lat = np.concatenate([producers["lat"].to_numpy(float), stores["lat"].to_numpy(float)])
+    if len(lon) == 0:
+        x0, y0, x1, y1 = (float(v) for v in polygons.total_bounds)
+    else:
+        x0, x1, y0, y1 = float(lon.min()), float(lon.max()), float(lat.min()), float(lat.max())
+    pad_x = max((x1 - x0) * _VIEW_MARGIN, _MIN_MARGIN_DEG)
+    pad_y = max((y1 - y0) * _VIEW_MARGIN, _MIN_MARGIN_DEG)
+    x0, y0, x1, y1 = x0 - pad_x, y0 - pad_y, x1 + pad_x, y1 + pad_y
+    # Widen the short side so that the view fills the map frame of map.png.
+    shrink = np.cos(np.radians((y0 + y1) / 2))  # km per degree of longitude / of latitude
+    width, height = (x1 - x0) * shrink, y1 - y0
+    if width < height * MAP_ASPECT:
+        grow = (height * MAP_ASPECT / shrink - (x1 - x0)) / 2
+        x0, x1 = x0 - grow, x1 + grow
+    else:
+        grow = (width / MAP_ASPECT - height) / 2
+        y0, y1 = y0 - grow, y1 + grow
+    return (float(x0), float(y0), float(x1), float(y1))
+
+
+def _kecamatan(
+    polygons: gpd.GeoDataFrame,
+    producers: pd.DataFrame,
+    stores: pd.DataFrame,
+    view: tuple[float, float, float, float],
+    zone_of: ZoneOf | None,
+) -> gpd.GeoDataFrame:
+    """Kecamatan polygons in view with supply, demand, allocated units and fill rate."""
+    frame = polygons[polygons.intersects(shapely.box(*view))].copy()
+    p = producers.groupby("kecamatan_code").agg(
+        producers=("id", "size"), supply=("qty", "sum"), supplied=("allocated", "sum")
+    )
+    s = stores.groupby("kecamatan_code").agg(
+        stores=("id", "size"), demand=("qty", "sum"), allocated=("allocated", "sum")
+    )
+    stats = p.join(s, how="outer").fillna(0).astype(np.int64)
+    stats = stats.reindex(frame["kode"].astype(str)).fillna(0).astype(np.int64)
+    out = frame[["kode", "nama", "kabupaten", "kode_kab"]].reset_index(drop=True)
+    out["zone"] = [
+        zone_of(k, n) if zone_of else "" for k, n in zip(out["kode"], out["nama"], strict=True)
+    ]
+    for col in ("producers", "supply", "supplied", "stores", "demand", "allocated"):
+        out[col] = stats[col].to_numpy()
+    out["unmet"] = out["demand"] - out["allocated"]
+    demand = out["demand"].to_numpy(float)
+    out["fill_rate"] = np.where(
+        demand > 0, out["allocated"] / np.where(demand > 0, demand, 1), np.nan
+    )
+    return gpd.GeoDataFrame(out, geometry=frame.geometry.to_numpy(), crs="EPSG:4326")
+
+
+def _totals(result: Result) -> dict[str, Any]:
+    alloc = result.allocations
+    supply = int(result.producers["qty"].sum())
+    demand = int(result.stores["qty"].sum())
+    allocated = int(alloc["quantity"].sum())
+    unit_km = float((alloc["quantity"] * alloc["distance_km"]).sum())
+    products = pd.concat([result.producers["product_key"], result.stores["product_key"]])
+    return {
+        "supply": supply,
+        "demand": demand,
+        "allocated": allocated,
+        "unmet": demand - allocated,
+        "unused": supply - allocated,
+        "fill_rate": allocated / demand if demand else None,
+        "unit_km": unit_km,
+        "mean_km": unit_km / allocated if allocated else None,
+        "producers": int(result.producers["id"].nunique()),
+        "stores": int(result.stores["id"].nunique()),
+        "products": int(products.nunique()),
+        "candidates": int(result.candidates),
+        "allocations": len(alloc),
+        "rejected": len(result.rejected_rows),
+    }
+
+
+def colour(ratio: float) -> str:
+    """Hex colour of a ratio on :data:`RAMP` (grey when there is nothing to fill)."""
+    if ratio is None or not np.isfinite(ratio):
+        return NO_RATIO
+    pos = min(max(float(ratio), 0.0), 1.0) * (len(RAMP) - 1)
+    i = min(int(pos), len(RAMP) - 2)
+    t = pos - i
+    a = [int(RAMP[i][k : k + 2], 16) for k in (1, 3, 5)]
+    b = [int(RAMP[i + 1][k : k + 2], 16) for k in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b, strict=True))
+
+
+def nice(value: float, *, least: float = 0.0) -> float:
+    """Return the largest 1-2-5 number not above ``value`` (and not below ``least``)."""
+    if value <= least or value <= 0:
+        return max(least, 1.0)
+    exp = 10 ** np.floor(np.log10(value))
+    return float(max(m * exp for m in (1, 2, 5) if m * exp <= value))
+
+
+def title_lines(scene: Scene) -> tuple[str, str, str]:
+    """Return the map title, the totals line and the counts line, in the scene's language."""
+    t, lang, tot = scene.text, scene.lang, scene.totals
+    totals = t["title_totals"].format(
+        allocated=fmt_int(tot["allocated"], lang),
+        demand=fmt_int(tot["demand"], lang),
+        fill=fmt_pct(tot["fill_rate"], lang),
+    )
+    counts = t["title_counts"].format(
+        producers=fmt_int(tot["producers"], lang),
+        stores=fmt_int(tot["stores"], lang),
+        flows=fmt_int(len(scene.links), lang),
+        unmet=fmt_int(tot["unmet"], lang),
+        unused=fmt_int(tot["unused"], lang),
+    )
+    return t["map_title"], totals, counts
+
+
+def distance_text(params: Mapping[str, Any]) -> str:
+    """Return the distance backend and its parameters in one line: ``geodesic (circuity 1.4)``."""
+    rest = ", ".join(f"{k} {v}" for k, v in sorted(params.items()) if k != "backend")
+    return f"{params.get('backend', '?')}" + (f" ({rest})" if rest else "")
+
+
+def zone_colours(scene: Scene) -> dict[str, str]:
+    """Fill colour of each configured zone; a kecamatan in no zone keeps the land colour."""
+    return {z: _ZONE_COLOURS[i % len(_ZONE_COLOURS)] for i, z in enumerate(scene.zones)}

@@ -1,0 +1,304 @@
+"""``report.xlsx``: the summary and every table as a workbook, byte-stable."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from umkm_alloc import __version__
+from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS, Result
+from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
+from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS
+from umkm_alloc.io.write import guard_formula
+from umkm_alloc.report.scene import Scene, distance_text
+
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+# ------------------------------------------------ report.xlsx
+
+
+def render_xlsx(scene: Scene) -> bytes:
+    """Return ``report.xlsx``: the summary and every table; the same input, the same bytes."""
+    from openpyxl import Workbook
+
+    result, t = scene.result, scene.text
+    wb = Workbook()
+    summary = wb.active
+    summary.title = t["summary"]
+    _summary_sheet(summary, scene)
+    _table_sheet(
+        wb,
+        t["allocations"],
+        result.allocations[ALLOCATION_COLUMNS],
+        formats={"distance_km": "0.000"},
+    )
+    _table_sheet(wb, t["unmet_demand"], result.unmet_demand[UNMET_COLUMNS])
+    _table_sheet(wb, t["unused_supply"], result.unused_supply[UNUSED_COLUMNS])
+    _table_sheet(wb, t["by_kecamatan"], _by_kecamatan(scene), formats={"fill_rate": "0.0%"})
+    if scene.zones:
+        _table_sheet(wb, t["by_zone"], _by_zone(scene), formats={"fill_rate": "0.0%"})
+    _table_sheet(wb, t["rejected_rows"], result.rejected_rows[REJECTED_COLUMNS])
+    if len(result.fixed_rows):
+        _table_sheet(wb, t["fixed_rows"], result.fixed_rows[FIXED_COLUMNS])
+    wb.properties.creator = "umkm-alloc"
+    wb.properties.title = f"{t['map_title']}"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _reproducible_xlsx(buf.getvalue(), wb)
+
+
+def _by_kecamatan(scene: Scene) -> pd.DataFrame:
+    k = pd.DataFrame(scene.kecamatan.drop(columns="geometry"))
+    k = k[(k["producers"] > 0) | (k["stores"] > 0)]
+    cols = [
+        "kode",
+        "nama",
+        "kabupaten",
+        *(["zone"] if scene.zones else []),
+        "producers",
+        "supply",
+        "supplied",
+        "stores",
+        "demand",
+        "allocated",
+        "unmet",
+        "fill_rate",
+    ]
+    out = k[cols].rename(columns={"nama": "kecamatan", "allocated": "received"})
+    return out.sort_values("kode", kind="stable").reset_index(drop=True)
+
+
+def _by_zone(scene: Scene) -> pd.DataFrame:
+    k = _by_kecamatan(scene)
+    out = k.groupby("zone", sort=True).agg(
+        kecamatan=("kode", "size"),
+        producers=("producers", "sum"),
+        supply=("supply", "sum"),
+        supplied=("supplied", "sum"),
+        stores=("stores", "sum"),
+        demand=("demand", "sum"),
+        received=("received", "sum"),
+        unmet=("unmet", "sum"),
+    )
+    zone_p = scene.producers.set_index("id")["zone"]
+    zone_s = scene.stores.set_index("id")["zone"]
+    links = scene.links
+    if len(links):
+        cross = links[
+            zone_p.reindex(links["producer_id"]).to_numpy()
+            != zone_s.reindex(links["store_id"]).to_numpy()
+        ]
+        from_other = cross.groupby(zone_s.reindex(cross["store_id"]).to_numpy())["quantity"].sum()
+    else:
+        from_other = pd.Series(dtype=np.int64)
+    out["received_from_other_zones"] = from_other.reindex(out.index).fillna(0).astype(np.int64)
+    demand = out["demand"].to_numpy(float)
+    out["fill_rate"] = np.where(
+        demand > 0, out["received"] / np.where(demand > 0, demand, 1), np.nan
+    )
+    return out.reset_index()
+
+
+def _cell(value: object) -> object:
+    """Return a value as openpyxl should store it: numbers as numbers, text formula-guarded."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return guard_formula(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+
+
+def _shown_width(value: object, fmt: str | None) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, float):
+        if fmt == "0.0%":
+            return 7
+        if fmt == "0.000":
+            return len(f"{value:,.3f}")
+        return len(f"{value:,.2f}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return len(f"{value:,}")
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def _style_header(ws: Any, n_cols: int, row: int = 1) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    fill = PatternFill("solid", fgColor="FFE8E4DA")
+    for col in range(1, n_cols + 1):
+        cell = ws.cell(row=row, column=col)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(vertical="center")
+
+
+def _fit_widths(ws: Any, widths: dict[int, int]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for col, width in sorted(widths.items()):
+        ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), 70)
+
+
+def _table_sheet(
+    wb: Any, title: str, frame: pd.DataFrame, *, formats: Mapping[str, str] | None = None
+) -> None:
+    """Add a sheet with a frozen, filtered header row and one row per frame row."""
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title=title)
+    formats = dict(formats or {})
+    columns = [str(c) for c in frame.columns]
+    ws.append(columns)
+    widths = {i + 1: len(c) for i, c in enumerate(columns)}
+    col_formats = [formats.get(c) for c in columns]
+    for row in frame.itertuples(index=False, name=None):
+        values = [_cell(v) for v in row]
+        ws.append(values)
+        for i, (value, fmt) in enumerate(zip(values, col_formats, strict=True)):
+            widths[i + 1] = max(widths[i + 1], _shown_width(value, fmt))
+    for i, fmt in enumerate(col_formats):
+        if fmt is not None:
+            letter = get_column_letter(i + 1)
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i + 1, max_col=i + 1):
+                cell.number_format = fmt
+            del letter
+    _style_header(ws, len(columns))
+    ws.freeze_panes = "A2"
+    if columns:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(frame) + 1, 1)}"
+    _fit_widths(ws, widths)
+
+
+def _summary_sheet(ws: Any, scene: Scene) -> None:
+    """Totals, reasons, per-product figures, parameters and inputs, as label/value rows."""
+    from openpyxl.styles import Font
+
+    t, tot, result = scene.text, scene.totals, scene.result
+    rows: list[tuple[list[object], tuple[str | None, ...], bool]] = []
+    count, ratio = "#,##0", "0.0%"
+
+    def add(cells: list[object], *formats: str | None, bold: bool = False) -> None:
+        rows.append((cells, (None, *formats), bold))
+
+    add([t["item"], t["value"]])
+    for key in ("supply", "demand", "allocated", "unmet", "unused"):
+        add([t[key], tot[key]], count)
+    add([t["fill_rate"], tot["fill_rate"]], ratio)
+    add([t["unit_km"], round(tot["unit_km"], 3)], "#,##0.0")
+    mean_km = tot["mean_km"]
+    add([t["mean_km"], round(mean_km, 3) if mean_km is not None else None], "0.00")
+    for key, label in (
+        ("producers", "n_producers"),
+        ("stores", "n_stores"),
+        ("products", "n_products"),
+        ("candidates", "n_candidates"),
+        ("allocations", "n_allocations"),
+        ("rejected", "n_rejected"),
+    ):
+        add([t[label], tot[key]], count)
+    for title, table, qty in (
+        ("unmet_by_reason", result.unmet_demand, "unmet"),
+        ("unused_by_reason", result.unused_supply, "unused"),
+    ):
+        add([])
+        add([t[title], t["rows"], t["units"]], bold=True)
+        if len(table):
+            grouped = table.groupby("kind", sort=True)[qty].agg(["size", "sum"])
+            for kind, r in grouped.iterrows():
+                label = t.get(f"kind.{kind}", str(kind))
+                add([label, int(r["size"]), int(r["sum"])], count, count)
+    add([])
+    head = [t["by_product"], t["capacity"], t["ordered"], t["allocated_short"], t["fill_rate"]]
+    add([h[:1].upper() + h[1:] for h in head], bold=True)
+    for product, supply, demand, allocated in _by_product(result):
+        fill = allocated / demand if demand else None
+        add([product, supply, demand, allocated, fill], count, count, count, ratio)
+    add([])
+    add([t["parameters"]], bold=True)
+    params = dict(result.config.params())
+    for key in ("producers", "stores", "distance"):
+        params.pop(key, None)
+    for key, value in sorted(params.items()):
+        shown = "-" if value is None else value
+        add([key, shown if isinstance(shown, (int, float, str)) else json.dumps(shown)])
+    add(["distance", distance_text(result.distance)])
+    add([])
+    add([t["inputs"], t["rows_read"], t["rows_accepted"], t["rows_rejected"]], bold=True)
+    for fc in result.files:
+        add([fc.path, fc.read, fc.accepted, fc.rejected], count, count, count)
+    add([])
+    add([t["tool"], f"umkm-alloc {__version__}"])
+
+    widths: dict[int, int] = {}
+    for r, (cells, formats, bold) in enumerate(rows, start=1):
+        for c, raw in enumerate(cells, start=1):
+            value = _cell(raw)
+            cell = ws.cell(row=r, column=c, value=value)
+            fmt = formats[c - 1] if c - 1 < len(formats) else None
+            if bold:
+                cell.font = Font(bold=True)
+            if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell.number_format = fmt
+            widths[c] = max(widths.get(c, 0), _shown_width(value, fmt))
+    _style_header(ws, 2)
+    ws.freeze_panes = "A2"
+    _fit_widths(ws, widths)
+
+
+def _by_product(result: Result) -> list[tuple[str, int, int, int]]:
+    p = result.producers.groupby("product", sort=True)["qty"].sum()
+    s = result.stores.groupby("product", sort=True)[["qty", "allocated"]].sum()
+    names = sorted(set(p.index) | set(s.index), key=str)
+    return [
+        (
+            str(n) if str(n) else "-",
+            int(p.get(n, 0)),
+            int(s["qty"].get(n, 0)),
+            int(s["allocated"].get(n, 0)),
+        )
+        for n in names
+    ]
+
+
+def _reproducible_xlsx(data: bytes, wb: Any) -> bytes:
+    """Re-pack the workbook so the same content gives the same bytes.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` and every zip entry; both get
+    the fixed date 1980-01-01 (the zip epoch) instead.
+    """
+    from openpyxl.packaging.core import DocumentProperties
+    from openpyxl.xml.functions import tostring
+
+    fixed = datetime.datetime(*_ZIP_DATE)
+    props = DocumentProperties(
+        creator=wb.properties.creator, title=wb.properties.title, created=fixed, modified=fixed
+    )
+    core = tostring(props.to_tree())
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            payload = core if info.filename == "docProps/core.xml" else src.read(info.filename)
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            entry.create_system = 0
+            dst.writestr(entry, payload)
+    return out.getvalue()
