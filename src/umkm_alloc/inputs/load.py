@@ -96,7 +96,7 @@ def load_inputs(
         _check_product_columns(val_p, val_s)
     with timed("geocode", timings, note):
         boundaries = load_boundaries(config.boundaries)
-        rules = load_rules(config.config_file, boundaries)
+        rules = load_rules(config.config_file, boundaries, doc=config.config_doc)
         zone_map = ZoneMap.build(rules, boundaries)
         geo_p = geocode_rows(val_p, boundaries, snap_m=config.snap_m)
         geo_s = geocode_rows(val_s, boundaries, snap_m=config.snap_m)
