@@ -334,6 +334,33 @@ def test_validate_and_explain_take_their_options_from_the_job_file(write, small_
     ]
 
 
+def test_strict_stops_before_any_solve(write, small_job, tmp_path, monkeypatch):
+    from umkm_alloc.allocate import pipeline
+
+    def no_solve(*_a, **_k):
+        raise AssertionError("--strict must stop before the candidates and the solve")
+
+    monkeypatch.setattr(pipeline, "find_candidates", no_solve)
+    monkeypatch.setattr(pipeline, "solve_allocation", no_solve)
+    producers = small_job[0]
+    producers.write_text(producers.read_text() + "P9,Broken,,,Gipang,5\n")
+    out = tmp_path / "out"
+    result = run("assign", str(producers), str(small_job[1]), "--strict", "--out-dir", str(out))
+    assert result.exit_code == 4, result.stderr
+    assert "Rejected rows (1)" in result.stderr
+    assert "no coordinates and no kecamatan" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "error: --strict: 1 input row(s) rejected, nothing written; fix them (see "
+        "'umkm-alloc validate') or run without --strict"
+    )
+    assert result.stdout == ""
+    assert not out.exists()
+    quiet = run("assign", str(producers), str(small_job[1]), "--strict", "-q")
+    assert quiet.exit_code == 4
+    assert quiet.stdout == ""
+    assert quiet.stderr.startswith("error: --strict: 1 input row(s) rejected, nothing written")
+
+
 def test_strict_without_rejected_rows_runs(small_job):
     result = run("assign", *map(str, small_job), "--strict", "-q")
     assert result.exit_code == 0

@@ -99,7 +99,8 @@ class AssignConfig:
     osrm_timeout, osrm_retries
         ``osrm:``: seconds to wait for one answer, and how often to try again (with backoff).
     strict
-        Treat any rejected row as a failure (exit code 4).
+        Stop with :class:`~umkm_alloc.errors.StrictError` (exit code 4) right after the
+        inputs are read when any row was rejected: nothing is solved or written.
     sheet
         Worksheet to read from ``.xlsx`` inputs (default: the first).
     config_file

@@ -63,9 +63,9 @@ def assign_command(
             raise UsageError(REPORT_NEEDS_DIR)
         check_output(out.allocations_to)
         console = stderr_console(quiet=quiet)
-        with stage_progress(console) as progress:
-            result = assign(cfg, progress=progress)
-            if not (cfg.strict and len(result.rejected_rows)):
+        try:
+            with stage_progress(console) as progress:
+                result = assign(cfg, progress=progress)
                 progress("write")
                 written = write_result(
                     result,
@@ -75,10 +75,7 @@ def assign_command(
                     report=out.report,
                     lang=out.lang,
                 )
-        if cfg.strict and len(result.rejected_rows):
-            render_rejected(console, result.rejected_rows)
-            raise StrictError(
-                f"--strict: {len(result.rejected_rows)} input row(s) rejected, nothing written; "
-                "fix them (see 'umkm-alloc validate') or run without --strict"
-            )
+        except StrictError as exc:  # raised once the inputs are read, before any solve
+            render_rejected(console, exc.rejected_rows)
+            raise
         render_assign(console, result, written=written, verbose=verbose, lang=out.lang)

@@ -60,9 +60,12 @@ def validate_command(
         check_output(rejected_output)
         console = stderr_console(quiet=quiet)
         with stage_progress(console) as progress:
-            inputs = load_inputs(cfg, progress=progress)
+            inputs = load_inputs(cfg, progress=progress, strict=False)
         render_validation(console, inputs)
         if rejected_output is not None:
             write_output(to_csv_bytes(inputs.rejected_rows[REJECTED_COLUMNS]), rejected_output)
         if cfg.strict and len(inputs.rejected_rows):
-            raise StrictError(f"--strict: {len(inputs.rejected_rows)} input row(s) rejected")
+            raise StrictError(
+                f"--strict: {len(inputs.rejected_rows)} input row(s) rejected",
+                rejected_rows=inputs.rejected_rows,
+            )
