@@ -1,49 +1,73 @@
-"""Run configuration: frozen dataclasses, TOML loading and option precedence.
+"""Run configuration: the job options, the ``[assign]`` table and option precedence.
 
-Precedence is command line > ``--config`` file > defaults.  The CLI passes only the
-options the user actually typed (``None`` for the rest) to :func:`resolve_assign`.
+:class:`AssignConfig` (what the library needs) and :class:`OutputOptions` (what the command
+writes) are the single source of the job options: the keys an ``[assign]`` table may hold,
+and their types, are their fields. Precedence is command line > ``--config`` file > defaults;
+the commands pass only the options the user actually typed (``None`` for the rest) to
+:func:`resolve_assign`, which reads the file once and keeps the parsed document on the config
+for the rules parser.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
-from dataclasses import asdict, dataclass, field
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from umkm_alloc.distance.spec import DistanceSpec, parse_distance_spec
 from umkm_alloc.errors import ConfigError, UsageError
+from umkm_alloc.labels import check_lang
 
-#: Options an ``[assign]`` table may hold, with their types.
-ASSIGN_KEYS: dict[str, type] = {
-    "producers": str,
-    "stores": str,
-    "max_km": float,
-    "circuity": float,
-    "snap_m": float,
-    "boundaries": str,
-    "distance": str,
-    "max_minutes": float,
-    "max_snap_m": float,
-    "osm_cache": str,
-    "osrm_table_size": int,
-    "osrm_timeout": float,
-    "osrm_retries": int,
-    "output": str,
-    "out_dir": str,
-    "report": bool,
-    "strict": bool,
-    "sheet": str,
-    "lang": str,
-}
 #: Options of a run that do not change its result (not recorded in ``summary.json``).
-NOT_RESULT_PARAMS = ("config_file", "osm_cache", "osrm_table_size", "osrm_timeout", "osrm_retries")
+NOT_RESULT_PARAMS = ("osm_cache", "osrm_table_size", "osrm_timeout", "osrm_retries")
+
+
+# ------------------------------------------------------- values of the file, relative to it
+
+
+def _beside(config_path: Path, value: str) -> str:
+    """Return a path of the config file taken relative to the file's folder."""
+    return str(config_path.parent / value) if not Path(value).is_absolute() else value
+
+
+def _output_beside(config_path: Path, value: str) -> str:
+    """Return an output path relative to the config file; ``-`` (stdout) stays."""
+    return value if value == "-" else _beside(config_path, value)
+
+
+def _distance_beside(config_path: Path, value: str) -> str:
+    """Return ``osm:PATH`` / ``matrix:PATH`` with PATH taken relative to the config file."""
+    scheme, sep, target = value.partition(":")
+    if sep and scheme.strip().lower() in ("osm", "matrix") and target.strip():
+        return f"{scheme}:{_beside(config_path, target.strip())}"
+    return value
+
+
+def _path(beside: Callable[[Path, str], str] = _beside) -> dict[str, Any]:
+    """Field metadata: a config-file value is taken relative to the file's folder."""
+    return {"beside": beside}
+
+
+#: Field metadata of what is not an option (not an ``[assign]`` key, not a parameter).
+_INTERNAL: dict[str, Any] = {"option": False}
+
+
+# ---------------------------------------------------------------------------- the options
 
 
 @dataclass(frozen=True, kw_only=True)
 class AssignConfig:
     """Everything one ``assign`` run needs, fully resolved.
+
+    Every field but ``config_file`` is also a key of the ``[assign]`` table and an option of
+    the commands (``max_km`` is ``--max-km``). Paths may be given as ``str`` or
+    :class:`~pathlib.Path`.
 
     Attributes
     ----------
@@ -60,7 +84,7 @@ class AssignConfig:
     snap_m
         A point outside every kecamatan but within this many metres of one is snapped to it.
     boundaries
-        ``banten`` (packaged) or the path of a polygon file.
+        ``banten`` (packaged), ``indonesia`` (packaged) or the path of a polygon file.
     distance
         Distance backend: ``geodesic``, ``osm:PATH``, ``matrix:PATH`` or ``osrm:URL``.
     max_snap_m
@@ -75,29 +99,40 @@ class AssignConfig:
     osrm_timeout, osrm_retries
         ``osrm:``: seconds to wait for one answer, and how often to try again (with backoff).
     strict
-        Treat any rejected row as a failure (exit code 4).
+        Stop with :class:`~umkm_alloc.errors.StrictError` (exit code 4) right after the
+        inputs are read when any row was rejected: nothing is solved or written.
     sheet
         Worksheet to read from ``.xlsx`` inputs (default: the first).
+    config_file
+        The TOML file of the supply rules (``[zones]``, ``[rules]`` ...), read once, when the
+        config is made. Its ``[assign]`` table is applied by :meth:`from_file` and
+        :func:`resolve_assign`, not here.
     """
 
-    producers: Path
-    stores: Path
+    producers: Path = field(metadata=_path())
+    stores: Path = field(metadata=_path())
     max_km: float = 20.0
     max_minutes: float | None = None
     circuity: float = 1.4
     snap_m: float = 1000.0
     boundaries: str = "banten"
-    distance: str = "geodesic"
+    distance: str = field(default="geodesic", metadata=_path(_distance_beside))
     max_snap_m: float = 2000.0
-    osm_cache: str | None = None
+    osm_cache: str | None = field(default=None, metadata=_path())
     osrm_table_size: int = 100
     osrm_timeout: float = 30.0
     osrm_retries: int = 3
     strict: bool = False
     sheet: str | None = None
-    config_file: Path | None = field(default=None, compare=False)
+    config_file: Path | None = field(default=None, compare=False, metadata=_INTERNAL)
+    #: The parsed ``config_file`` (read by :func:`resolve_assign`, else when the config is made).
+    config_doc: Mapping[str, Any] | None = field(
+        default=None, compare=False, repr=False, metadata=_INTERNAL
+    )
+    _distance_spec: DistanceSpec = field(init=False, compare=False, repr=False, metadata=_INTERNAL)
 
     def __post_init__(self) -> None:
+        _coerce_paths(self)
         if not (self.max_km == math.inf and self.max_minutes is not None):
             _check_positive("--max-km", self.max_km)
         if self.max_minutes is not None:
@@ -124,11 +159,37 @@ class AssignConfig:
                 "backend does not have; use --max-km, or a backend with times: --distance "
                 "osm:PATH, osrm:URL or matrix:PATH with a minutes column"
             )
+        object.__setattr__(self, "_distance_spec", spec)
+        if self.config_file is not None and self.config_doc is None:
+            object.__setattr__(self, "config_doc", load_toml(self.config_file))
+
+    @classmethod
+    def from_file(cls, config_file: str | Path, **options: Any) -> AssignConfig:
+        """Make the config of a job file: its ``[assign]`` table, then ``options`` over it.
+
+        Parameters
+        ----------
+        config_file
+            A TOML file as for ``umkm-alloc assign --config``; relative paths in it are
+            relative to the file.
+        **options
+            Fields of :class:`AssignConfig` that override the file (``max_km=15``).
+
+        Returns
+        -------
+        AssignConfig
+            The output keys of the file (``output``, ``out_dir``, ``report``, ``lang``) are
+            the command's; give them to :func:`umkm_alloc.write_result`.
+        """
+        unknown = sorted(set(options) - set(_option_fields(cls)))
+        if unknown:
+            raise TypeError(f"AssignConfig.from_file() got unknown options: {', '.join(unknown)}")
+        return resolve_assign(options, config_file=Path(config_file))[0]
 
     @property
     def distance_spec(self) -> DistanceSpec:
-        """Return the parsed ``--distance`` value."""
-        return parse_distance_spec(self.distance, check_files=False)
+        """Return the ``--distance`` value as parsed (once) when the config was made."""
+        return self._distance_spec
 
     def limits_text(self) -> str:
         """Return the distance and time bounds in words: ``max 20 km``, ``max 30 min``."""
@@ -139,9 +200,11 @@ class AssignConfig:
 
     def params(self) -> dict[str, Any]:
         """Return the parameters that shape the result, for ``summary.json``."""
-        out = asdict(self)
-        for key in NOT_RESULT_PARAMS:
-            out.pop(key)
+        out = {
+            name: getattr(self, name)
+            for name in _option_fields(type(self))
+            if name not in NOT_RESULT_PARAMS
+        }
         out["producers"] = str(self.producers)
         out["stores"] = str(self.stores)
         if out["max_km"] == math.inf:
@@ -149,11 +212,91 @@ class AssignConfig:
         return out
 
 
+@dataclass(frozen=True, kw_only=True)
+class OutputOptions:
+    """Where a command writes a run's tables: the output options of ``assign``.
+
+    Attributes
+    ----------
+    output
+        The allocations CSV: a path, ``-`` for stdout, or ``None`` (into ``out_dir`` when it
+        is given, else stdout).
+    out_dir
+        Folder for every table and ``summary.json``.
+    report
+        Also write the workbook, the maps and the GeoPackage into ``out_dir``.
+    lang
+        ``en`` or ``id``: language of the summary, the workbook and the maps.
+    """
+
+    output: str | None = field(default=None, metadata=_path(_output_beside))
+    out_dir: Path | None = field(default=None, metadata=_path())
+    report: bool = False
+    lang: str = "en"
+
+    def __post_init__(self) -> None:
+        _coerce_paths(self)
+        check_lang(self.lang)
+
+    @property
+    def allocations_to(self) -> str | None:
+        """Return where the allocations CSV goes: ``output``, else ``-`` without ``out_dir``."""
+        return self.output or ("-" if self.out_dir is None else None)
+
+
+def _option_fields(cls: type) -> dict[str, Field[Any]]:
+    """Return the option fields of an options dataclass, by name, in field order."""
+    return {f.name: f for f in fields(cls) if f.metadata.get("option", True)}
+
+
+def _coerce_paths(options: AssignConfig | OutputOptions) -> None:
+    """Turn ``str`` values of the path-typed fields into :class:`~pathlib.Path`."""
+    for f in fields(options):
+        value = getattr(options, f.name, None)
+        if isinstance(value, str) and _is_path(_hints(type(options))[f.name]):
+            object.__setattr__(options, f.name, Path(value))
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """Return the evaluated annotations of a dataclass."""
+    return typing.get_type_hints(cls)
+
+
+def _is_path(hint: Any) -> bool:
+    """Return whether an annotation is ``Path`` or ``Path | None``."""
+    return hint is Path or (isinstance(hint, types.UnionType) and Path in typing.get_args(hint))
+
+
+def _toml_type(hint: Any) -> type:
+    """Return the TOML type of a field's annotation: ``X | None`` -> X; a path is a string."""
+    if _is_path(hint):
+        return str
+    if isinstance(hint, types.UnionType):
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+    return hint
+
+
 def _check_positive(option: str, value: float, *, allow_zero: bool = False) -> None:
     ok = value >= 0 if allow_zero else value > 0
     if not ok or value != value or value in (float("inf"), float("-inf")):
         bound = ">= 0" if allow_zero else "> 0"
         raise UsageError(f"{option} {value:g} is not allowed; give a number {bound}")
+
+
+#: The fields behind each ``[assign]`` key: the options of the run, then the output options.
+_FIELDS: dict[str, tuple[type, Field[Any]]] = {
+    name: (cls, f)
+    for cls in (AssignConfig, OutputOptions)
+    for name, f in _option_fields(cls).items()
+}
+#: Options an ``[assign]`` table may hold, with their TOML types (derived from the fields).
+ASSIGN_KEYS: dict[str, type] = {
+    name: _toml_type(_hints(cls)[name]) for name, (cls, _f) in _FIELDS.items()
+}
+
+
+# ----------------------------------------------------------------------- the config file
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -182,11 +325,12 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from exc
 
 
-def assign_table(doc: dict[str, Any], path: Path) -> dict[str, Any]:
+def assign_table(doc: Mapping[str, Any], path: Path) -> dict[str, Any]:
     """Return the checked ``[assign]`` table of a config document, keys normalised.
 
-    Relative ``producers``, ``stores`` and ``out_dir`` paths are taken relative to the
-    config file's folder, so a scheduled job works from any working directory.
+    Relative paths (``producers``, ``stores``, ``output``, ``out_dir``, ``osm_cache`` and the
+    PATH of ``osm:PATH`` / ``matrix:PATH``) are taken relative to the config file's folder, so
+    a scheduled job works from any working directory.
     """
     raw = doc.get("assign", {})
     if not isinstance(raw, dict):
@@ -205,46 +349,29 @@ def assign_table(doc: dict[str, Any], path: Path) -> dict[str, Any]:
             raise ConfigError(
                 f"{path}: assign.{key} = {value!r} must be a {want.__name__}; fix the value"
             )
-        if norm in ("producers", "stores", "out_dir", "osm_cache") or (
-            norm == "output" and value != "-"
-        ):
-            value = _beside(path, str(value))
-        if norm == "distance":
-            value = _distance_beside(path, str(value))
-        out[norm] = value
+        beside = _FIELDS[norm][1].metadata.get("beside")
+        out[norm] = beside(path, value) if beside else value
     return out
 
 
-def _beside(config_path: Path, value: str) -> str:
-    """Return a path of the config file taken relative to the file's folder."""
-    return str(config_path.parent / value) if not Path(value).is_absolute() else value
-
-
-def _distance_beside(config_path: Path, value: str) -> str:
-    """Return ``osm:PATH`` / ``matrix:PATH`` with PATH taken relative to the config file."""
-    scheme, sep, target = value.partition(":")
-    if sep and scheme.strip().lower() in ("osm", "matrix") and target.strip():
-        return f"{scheme}:{_beside(config_path, target.strip())}"
-    return value
-
-
 def resolve_assign(
-    cli: dict[str, Any], *, config_file: Path | None = None
-) -> tuple[AssignConfig, dict[str, Any]]:
+    cli: Mapping[str, Any], *, config_file: Path | None = None
+) -> tuple[AssignConfig, OutputOptions]:
     """Merge command-line options over the config file over the defaults.
 
     Parameters
     ----------
     cli
-        Options the user gave on the command line; ``None`` means "not given".
+        Options the user gave, by field name of :class:`AssignConfig` or
+        :class:`OutputOptions`; ``None`` means "not given".
     config_file
-        The ``--config`` TOML file, if any.
+        The ``--config`` TOML file, if any; it is read here, once.
 
     Returns
     -------
-    AssignConfig, dict
-        The run configuration, and the output options (``output``, ``out_dir``, ``report``)
-        which belong to the CLI, not to the library.
+    AssignConfig, OutputOptions
+        The run configuration (carrying the parsed file for the rules), and the output
+        options, which belong to the command, not to the library.
 
     Notes
     -----
@@ -252,9 +379,14 @@ def resolve_assign(
     travel time *instead of* the distance: no km bound applies, except the categories'
     ``max_km``. Given together, both bounds apply.
     """
+    unknown = sorted(set(cli) - set(ASSIGN_KEYS))
+    if unknown:
+        raise TypeError(f"resolve_assign() got unknown options: {', '.join(unknown)}")
+    doc: dict[str, Any] | None = None
     file_values: dict[str, Any] = {}
     if config_file is not None:
-        file_values = assign_table(load_toml(config_file), config_file)
+        doc = load_toml(config_file)
+        file_values = assign_table(doc, config_file)
     merged = {**file_values, **{k: v for k, v in cli.items() if v is not None}}
     for key in ("producers", "stores"):
         if not merged.get(key):
@@ -262,11 +394,9 @@ def resolve_assign(
                 f"missing {key.upper()} table; give it as an argument "
                 f"or as assign.{key} in the --config file"
             )
-    output_keys = ("output", "out_dir", "report", "lang")
-    outputs = {k: merged.pop(k) for k in output_keys if k in merged}
-    merged.pop("quiet", None)
-    merged["producers"] = Path(merged["producers"])
-    merged["stores"] = Path(merged["stores"])
     if merged.get("max_minutes") is not None and merged.get("max_km") is None:
         merged["max_km"] = math.inf
-    return AssignConfig(**merged, config_file=config_file), outputs
+    run = {k: v for k, v in merged.items() if _FIELDS[k][0] is AssignConfig}
+    outputs = {k: v for k, v in merged.items() if _FIELDS[k][0] is OutputOptions}
+    config = AssignConfig(**run, config_file=config_file, config_doc=doc)
+    return config, OutputOptions(**outputs)

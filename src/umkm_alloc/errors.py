@@ -5,6 +5,11 @@ Every message names the file, the column or line, the bad value and the fix.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 class UmkmAllocError(Exception):
     """Base class of every error the tool reports to its user (exit code 1 if unclassified)."""
@@ -29,6 +34,16 @@ class ConfigError(InputError):
 
 
 class StrictError(UmkmAllocError):
-    """``--strict`` was given and at least one row was rejected (exit code 4)."""
+    """``--strict`` was given and at least one row was rejected (exit code 4).
+
+    Attributes
+    ----------
+    rejected_rows
+        The rejected rows (``file, line, id, reason, kind``), when the error carries them.
+    """
 
     exit_code = 4
+
+    def __init__(self, message: str, *, rejected_rows: pd.DataFrame | None = None) -> None:
+        super().__init__(message)
+        self.rejected_rows = rejected_rows

@@ -1,4 +1,4 @@
-"""Error handling shared by the commands: library errors become exit codes and messages."""
+"""Shared by the commands: library errors become exit codes and messages; data output."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
 
-from umkm_alloc.errors import UmkmAllocError
+from umkm_alloc.errors import UmkmAllocError, UsageError
 
 
 def stderr_console(*, quiet: bool = False):
@@ -88,3 +89,40 @@ def write_stdout(data: bytes) -> None:
     else:  # a text-only stdout (some embedding hosts)
         sys.stdout.write(data.decode("utf-8"))
         sys.stdout.flush()
+
+
+def check_output(output: str | None) -> None:
+    """Fail early (usage error) when ``-o`` names a folder, before any work is done.
+
+    Parameters
+    ----------
+    output
+        The ``-o/--output`` value: a file path, ``-`` for stdout, or ``None`` (not given).
+    """
+    if output is not None and output != "-" and Path(output).is_dir():
+        raise UsageError(f"--output {output}: is a folder; give a file path or '-'")
+
+
+def write_output(data: bytes, output: str) -> str:
+    """Write a command's data to stdout (``-``) or atomically to a file.
+
+    Parameters
+    ----------
+    data
+        The bytes to write.
+    output
+        The ``-o/--output`` value: ``-`` for stdout, else a file path.
+
+    Returns
+    -------
+    str
+        What was written: ``<stdout>`` or the path.
+    """
+    if output == "-":
+        write_stdout(data)
+        return "<stdout>"
+    from umkm_alloc.io.write import write_atomic
+
+    check_output(output)
+    write_atomic({Path(output): data})
+    return output

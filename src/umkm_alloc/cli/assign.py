@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from umkm_alloc.cli import options as o
-from umkm_alloc.cli._common import handle_errors, stage_progress, stderr_console, write_stdout
+from umkm_alloc.cli._common import (
+    check_output,
+    handle_errors,
+    stage_progress,
+    stderr_console,
+    write_stdout,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -16,6 +20,7 @@ def register(app: typer.Typer) -> None:
 
 
 def assign_command(
+    ctx: typer.Context,
     producers: o.ProducersArg = None,
     stores: o.StoresArg = None,
     max_km: o.MaxKm = None,
@@ -50,59 +55,27 @@ def assign_command(
     with handle_errors(verbose=verbose):
         from umkm_alloc.allocate import assign
         from umkm_alloc.cli.render import render_assign, render_rejected
-        from umkm_alloc.config import resolve_assign
         from umkm_alloc.errors import StrictError, UsageError
-        from umkm_alloc.labels import check_lang
         from umkm_alloc.report import REPORT_NEEDS_DIR, write_result
 
-        cfg, outputs = resolve_assign(
-            {
-                "producers": str(producers) if producers else None,
-                "stores": str(stores) if stores else None,
-                "max_km": max_km,
-                "circuity": circuity,
-                "snap_m": snap_m,
-                "boundaries": boundaries,
-                "distance": distance,
-                "max_minutes": max_minutes,
-                "max_snap_m": max_snap_m,
-                "osm_cache": osm_cache,
-                "osrm_table_size": osrm_table_size,
-                "osrm_timeout": osrm_timeout,
-                "osrm_retries": osrm_retries,
-                "output": output,
-                "out_dir": str(out_dir) if out_dir else None,
-                "report": report,
-                "lang": lang,
-                "strict": strict,
-                "sheet": sheet,
-            },
-            config_file=config,
-        )
-        target_dir = Path(outputs["out_dir"]) if outputs.get("out_dir") else None
-        target = outputs.get("output") or ("-" if target_dir is None else None)
-        want_report = bool(outputs.get("report"))
-        language = check_lang(outputs.get("lang") or "en")
-        if want_report and target_dir is None:
+        cfg, out = o.collect(ctx.params)
+        if out.report and out.out_dir is None:
             raise UsageError(REPORT_NEEDS_DIR)
+        check_output(out.allocations_to)
         console = stderr_console(quiet=quiet)
-        with stage_progress(console) as progress:
-            result = assign(cfg, progress=progress)
-            if not (cfg.strict and len(result.rejected_rows)):
+        try:
+            with stage_progress(console) as progress:
+                result = assign(cfg, progress=progress)
                 progress("write")
                 written = write_result(
                     result,
-                    output=target,
-                    out_dir=target_dir,
+                    output=out.allocations_to,
+                    out_dir=out.out_dir,
                     stdout=write_stdout,
-                    report=want_report,
-                    lang=language,
-                    zones=result.rules.zones or None,
+                    report=out.report,
+                    lang=out.lang,
                 )
-        if cfg.strict and len(result.rejected_rows):
-            render_rejected(console, result.rejected_rows)
-            raise StrictError(
-                f"--strict: {len(result.rejected_rows)} input row(s) rejected, nothing written; "
-                "fix them (see 'umkm-alloc validate') or run without --strict"
-            )
-        render_assign(console, result, written=written, verbose=verbose, lang=language)
+        except StrictError as exc:  # raised once the inputs are read, before any solve
+            render_rejected(console, exc.rejected_rows)
+            raise
+        render_assign(console, result, written=written, verbose=verbose, lang=out.lang)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from umkm_alloc.cli import options as o
-from umkm_alloc.cli._common import handle_errors, stage_progress, stderr_console, write_stdout
+from umkm_alloc.cli._common import (
+    check_output,
+    handle_errors,
+    stage_progress,
+    stderr_console,
+    write_output,
+)
 
 
 class ExplainFormat(StrEnum):
@@ -46,6 +51,7 @@ def register(app: typer.Typer) -> None:
 
 
 def explain_command(
+    ctx: typer.Context,
     producers: o.ProducersArg = None,
     stores: o.StoresArg = None,
     store: StoreId = None,
@@ -65,7 +71,7 @@ def explain_command(
     osrm_retries: o.OsrmRetries = None,
     sheet: o.Sheet = None,
     fmt: FormatOpt = ExplainFormat.table,
-    output: DataOut = "-",
+    data_output: DataOut = "-",
     verbose: o.Verbose = False,
 ) -> None:
     """Explain one store (every producer of its products) or one producer (every store).
@@ -77,32 +83,16 @@ def explain_command(
     with handle_errors(verbose=verbose):
         from umkm_alloc.allocate import assign
         from umkm_alloc.cli.render import render_explanation
-        from umkm_alloc.config import resolve_assign
         from umkm_alloc.errors import UsageError
         from umkm_alloc.explain import explain
-        from umkm_alloc.io.write import to_csv_bytes, write_atomic
+        from umkm_alloc.io.write import to_csv_bytes
 
         if store is None and producer is None:
             raise UsageError("explain needs --store ID or --producer ID (or both)")
-        cfg, _ = resolve_assign(
-            {
-                "producers": str(producers) if producers else None,
-                "stores": str(stores) if stores else None,
-                "max_km": max_km,
-                "circuity": circuity,
-                "snap_m": snap_m,
-                "boundaries": boundaries,
-                "distance": distance,
-                "max_minutes": max_minutes,
-                "max_snap_m": max_snap_m,
-                "osm_cache": osm_cache,
-                "osrm_table_size": osrm_table_size,
-                "osrm_timeout": osrm_timeout,
-                "osrm_retries": osrm_retries,
-                "sheet": sheet,
-            },
-            config_file=config,
-        )
+        # a job file's strict = true is for the scheduled assign: explain explains regardless
+        cfg, _ = o.collect(ctx.params, strict=False)
+        if fmt is not ExplainFormat.table:
+            check_output(data_output)
         console = stderr_console()
         with stage_progress(console) as progress:
             result = assign(cfg, progress=progress)
@@ -115,7 +105,4 @@ def explain_command(
         else:
             records = json.loads(table.to_json(orient="records", double_precision=3))
             data = (json.dumps(records, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        if output == "-":
-            write_stdout(data)
-        else:
-            write_atomic({Path(output): data})
+        write_output(data, data_output)

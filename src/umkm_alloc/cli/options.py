@@ -1,11 +1,46 @@
-"""Options shared by several commands, as ``Annotated`` aliases."""
+"""Options shared by several commands, as ``Annotated`` aliases, and their collector.
+
+A job option is one field of :class:`~umkm_alloc.config.AssignConfig` (or of
+:class:`~umkm_alloc.config.OutputOptions` for what ``assign`` writes), one alias below, and
+one parameter of the same name in each command that takes it. :func:`collect` turns a
+command's parameters into the configuration (command line > ``--config`` file > defaults),
+so the commands never list the options a second time.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from umkm_alloc.config import AssignConfig, OutputOptions
+
+
+def collect(params: Mapping[str, Any], **fixed: Any) -> tuple[AssignConfig, OutputOptions]:
+    """Return the configuration of a command's options: command line > file > defaults.
+
+    Parameters
+    ----------
+    params
+        The command's parameters by name (``ctx.params``). Those named like a field of
+        ``AssignConfig`` or ``OutputOptions`` are job options (``None``: not given);
+        ``config`` is the ``--config`` file; the rest (``quiet``, ``store`` ...) are the
+        command's own.
+    **fixed
+        Options the command sets itself, over both the command line and the file.
+
+    Returns
+    -------
+    AssignConfig, OutputOptions
+    """
+    from umkm_alloc.config import ASSIGN_KEYS, resolve_assign
+
+    given = {name: value for name, value in params.items() if name in ASSIGN_KEYS}
+    return resolve_assign({**given, **fixed}, config_file=params.get("config"))
+
 
 ProducersArg = Annotated[
     Path | None,

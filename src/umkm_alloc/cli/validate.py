@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from umkm_alloc.cli import options as o
-from umkm_alloc.cli._common import handle_errors, stage_progress, stderr_console, write_stdout
+from umkm_alloc.cli._common import (
+    check_output,
+    handle_errors,
+    stage_progress,
+    stderr_console,
+    write_output,
+)
 
 RejectedOut = Annotated[
     str | None,
@@ -27,13 +32,14 @@ def register(app: typer.Typer) -> None:
 
 
 def validate_command(
+    ctx: typer.Context,
     producers: o.ProducersArg = None,
     stores: o.StoresArg = None,
     config: o.ConfigFile = None,
     boundaries: o.BoundariesOpt = None,
     snap_m: o.SnapM = None,
     sheet: o.Sheet = None,
-    output: RejectedOut = None,
+    rejected_output: RejectedOut = None,
     strict: o.Strict = None,
     quiet: o.Quiet = False,
     verbose: o.Verbose = False,
@@ -45,32 +51,21 @@ def validate_command(
     """
     with handle_errors(verbose=verbose):
         from umkm_alloc.cli.render import render_validation
-        from umkm_alloc.config import resolve_assign
         from umkm_alloc.errors import StrictError
         from umkm_alloc.inputs import load_inputs
         from umkm_alloc.inputs.validate import REJECTED_COLUMNS
-        from umkm_alloc.io.write import to_csv_bytes, write_atomic
+        from umkm_alloc.io.write import to_csv_bytes
 
-        cfg, _ = resolve_assign(
-            {
-                "producers": str(producers) if producers else None,
-                "stores": str(stores) if stores else None,
-                "boundaries": boundaries,
-                "snap_m": snap_m,
-                "sheet": sheet,
-                "strict": strict,
-            },
-            config_file=config,
-        )
+        cfg, _ = o.collect(ctx.params)
+        check_output(rejected_output)
         console = stderr_console(quiet=quiet)
         with stage_progress(console) as progress:
-            inputs = load_inputs(cfg, progress=progress)
+            inputs = load_inputs(cfg, progress=progress, strict=False)
         render_validation(console, inputs)
-        if output is not None:
-            data = to_csv_bytes(inputs.rejected_rows[REJECTED_COLUMNS])
-            if output == "-":
-                write_stdout(data)
-            else:
-                write_atomic({Path(output): data})
+        if rejected_output is not None:
+            write_output(to_csv_bytes(inputs.rejected_rows[REJECTED_COLUMNS]), rejected_output)
         if cfg.strict and len(inputs.rejected_rows):
-            raise StrictError(f"--strict: {len(inputs.rejected_rows)} input row(s) rejected")
+            raise StrictError(
+                f"--strict: {len(inputs.rejected_rows)} input row(s) rejected",
+                rejected_rows=inputs.rejected_rows,
+            )

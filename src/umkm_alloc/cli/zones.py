@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from umkm_alloc.cli import options as o
-from umkm_alloc.cli._common import handle_errors, write_stdout
+from umkm_alloc.cli._common import check_output, handle_errors, write_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,12 +67,10 @@ def zones_command(
     border of positive length. --format csv writes kode, nama, kabupaten, zone, neighbours.
     """
     with handle_errors(verbose=verbose):
-        from umkm_alloc.errors import UsageError
-        from umkm_alloc.io.write import to_csv_bytes, write_atomic
+        from umkm_alloc.io.write import to_csv_bytes
         from umkm_alloc.rules import kecamatan_zone_table, load_zone_map, zone_adjacency_table
 
-        if output != "-" and Path(output).is_dir():
-            raise UsageError(f"--output {output}: is a folder; give a file path or '-'")
+        check_output(output)
         rules, zone_map, source = load_zone_map(config, boundaries)
         if fmt is ZonesFormat.csv:
             data = to_csv_bytes(kecamatan_zone_table(zone_map))
@@ -90,10 +88,8 @@ def zones_command(
                 _print(_terminal_console(), tables)
                 return
             data = _plain_text(tables)
-        if output == "-":
-            write_stdout(data)
-        else:
-            write_atomic({Path(output): data})
+        write_output(data, output)
+        if output != "-":
             typer.echo(f"written: {output}", err=True)
 
 

@@ -29,7 +29,7 @@ from umkm_alloc.distance.base import (
     straight_pairs_within,
 )
 from umkm_alloc.distance.geodesic import GeodesicBackend
-from umkm_alloc.distance.spec import parse_distance_spec
+from umkm_alloc.distance.spec import DistanceSpec, parse_distance_spec
 
 if TYPE_CHECKING:
     from umkm_alloc.config import AssignConfig
@@ -48,7 +48,7 @@ __all__ = [
 
 
 def make_backend(
-    spec: str,
+    spec: str | DistanceSpec,
     *,
     circuity: float = 1.4,
     max_snap_m: float = 2000.0,
@@ -63,7 +63,7 @@ def make_backend(
     Parameters
     ----------
     spec
-        ``geodesic``, ``osm:PATH``, ``matrix:PATH`` or ``osrm:URL``.
+        ``geodesic``, ``osm:PATH``, ``matrix:PATH`` or ``osrm:URL``, or that value parsed.
     circuity
         ``geodesic``: road / straight-line distance. The others measure roads and ignore it.
     max_snap_m
@@ -87,7 +87,7 @@ def make_backend(
     InputError
         When the extract or matrix is unusable (exit 3).
     """
-    parsed = parse_distance_spec(spec)
+    parsed = spec if isinstance(spec, DistanceSpec) else parse_distance_spec(spec)
     if parsed.scheme == "geodesic":
         return GeodesicBackend(circuity=circuity)
     if parsed.scheme == "osm":
@@ -117,7 +117,7 @@ def make_backend(
 def backend_for(config: AssignConfig) -> DistanceBackend:
     """Build the backend of an :class:`~umkm_alloc.config.AssignConfig`."""
     return make_backend(
-        config.distance,
+        config.distance_spec,
         circuity=config.circuity,
         max_snap_m=config.max_snap_m,
         minutes=config.max_minutes is not None,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from umkm_alloc.config import AssignConfig
-from umkm_alloc.errors import InputError
+from umkm_alloc.errors import InputError, StrictError
 from umkm_alloc.geo.boundaries import Boundaries, load_boundaries
 from umkm_alloc.inputs.place import geocode_rows
 from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS, Validated, validate_table
@@ -33,6 +33,12 @@ class FileCounts:
 
 
 Progress = Callable[[str], None]
+
+#: The message of ``--strict`` when rows were rejected ({n}: how many).
+STRICT_MESSAGE = (
+    "--strict: {n} input row(s) rejected, nothing written; fix them (see 'umkm-alloc "
+    "validate') or run without --strict"
+)
 
 
 @dataclass(frozen=True)
@@ -70,21 +76,29 @@ def load_inputs(
     *,
     timings: dict[str, float] | None = None,
     progress: Progress | None = None,
+    strict: bool | None = None,
 ) -> Inputs:
     """Read, validate and geocode both tables (every check, no allocation).
 
     Parameters
     ----------
     config
-        The run configuration (inputs, boundaries, snapping).
+        The run configuration (inputs, boundaries, snapping, rules).
     timings
         Filled with wall seconds per stage when given.
     progress
         Called with the name of each stage as it starts.
+    strict
+        Stop when any row was rejected (default: ``config.strict``).
 
     Returns
     -------
     Inputs
+
+    Raises
+    ------
+    StrictError
+        With ``strict``, when any row was rejected; it carries the rejected rows.
     """
     timings = {} if timings is None else timings
     note = progress or (lambda _stage: None)
@@ -96,7 +110,7 @@ def load_inputs(
         _check_product_columns(val_p, val_s)
     with timed("geocode", timings, note):
         boundaries = load_boundaries(config.boundaries)
-        rules = load_rules(config.config_file, boundaries)
+        rules = load_rules(config.config_file, boundaries, doc=config.config_doc)
         zone_map = ZoneMap.build(rules, boundaries)
         geo_p = geocode_rows(val_p, boundaries, snap_m=config.snap_m)
         geo_s = geocode_rows(val_s, boundaries, snap_m=config.snap_m)
@@ -110,6 +124,8 @@ def load_inputs(
             val_s,
         )
         fixed = _stack([geo_p.fixed, geo_s.fixed], FIXED_COLUMNS, val_p, val_s)
+    if (config.strict if strict is None else strict) and len(rejected):
+        raise StrictError(STRICT_MESSAGE.format(n=len(rejected)), rejected_rows=rejected)
     files = (
         _counts(val_p, len(producers), rejected, fixed),
         _counts(val_s, len(stores), rejected, fixed),

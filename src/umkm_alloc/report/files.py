@@ -52,8 +52,8 @@ def summary_json(result: Result) -> bytes:
 def write_result(
     result: Result,
     *,
-    output: str | None,
-    out_dir: Path | None,
+    output: str | None = None,
+    out_dir: str | Path | None = None,
     stdout: Callable[[bytes], object] | None = None,
     report: bool = False,
     lang: str = "en",
@@ -69,7 +69,7 @@ def write_result(
         Where the allocations CSV goes: a path, ``-`` for stdout, or ``None`` (into
         ``out_dir``).
     out_dir
-        Folder for every table and ``summary.json``; ``None`` for none.
+        Folder for every table and ``summary.json`` (created when missing); ``None`` for none.
     stdout
         Writes bytes to standard output (used when ``output`` is ``-``).
     report
@@ -90,6 +90,7 @@ def write_result(
     UsageError
         ``report`` without ``out_dir``, or an unknown ``lang``.
     """
+    out_dir = None if out_dir is None else Path(out_dir)
     if report:
         check_lang(lang)
         if out_dir is None:

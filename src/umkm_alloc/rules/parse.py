@@ -75,8 +75,10 @@ def _unknown_key(problems: _Problems, key: str, name: str, allowed: tuple[str, .
     problems.add("", f"unknown {what} {key}; {hint}allowed: {', '.join(allowed)}")
 
 
-def load_rules(path: Path | None, boundaries: Boundaries) -> Rules:
-    """Read the rules of a ``--config`` file (the default rules when there is none).
+def load_rules(
+    path: Path | None, boundaries: Boundaries, *, doc: Mapping[str, Any] | None = None
+) -> Rules:
+    """Return the rules of a ``--config`` file (the default rules when there is none).
 
     Parameters
     ----------
@@ -84,6 +86,9 @@ def load_rules(path: Path | None, boundaries: Boundaries) -> Rules:
         The TOML file, or ``None``.
     boundaries
         The kecamatan polygons the names and codes refer to.
+    doc
+        The file as already parsed (``AssignConfig.config_doc``), so that it is read once;
+        ``None`` reads ``path``.
 
     Returns
     -------
@@ -91,9 +96,11 @@ def load_rules(path: Path | None, boundaries: Boundaries) -> Rules:
     """
     if path is None:
         return Rules.default()
-    from umkm_alloc.config import load_toml
+    if doc is None:
+        from umkm_alloc.config import load_toml
 
-    return parse_rules(load_toml(path), path, boundaries)
+        doc = load_toml(path)
+    return parse_rules(doc, path, boundaries)
 
 
 def parse_rules(doc: Mapping[str, Any], path: Path, boundaries: Boundaries) -> Rules:
