@@ -97,7 +97,6 @@ def assign_command(
                     stdout=write_stdout,
                     report=want_report,
                     lang=language,
-                    zones=result.rules.zones or None,
                 )
         if cfg.strict and len(result.rejected_rows):
             render_rejected(console, result.rejected_rows)
