@@ -20,7 +20,9 @@ from conftest import ANYAR, CIRUAS, KOTA_SERANG, KRAGILAN, PONTANG, TIRTAYASA
 from umkm_alloc.allocate import Result, assign
 from umkm_alloc.cli.render import render_assign
 from umkm_alloc.config import AssignConfig
+from umkm_alloc.labels import limits_text
 from umkm_alloc.report import summary_json
+from umkm_alloc.rules.model import Rules
 from umkm_alloc.summary import Summary, summarize
 
 # Tengah before Pantura in the file: zone rows follow the file, not the alphabet.
@@ -270,6 +272,33 @@ def test_summary_adds_up_on_any_small_job(producers, stores, zone_of, max_km):
         assert zoned.summary.zones == tuple(sorted(zones))
 
 
+# ------------------------------------------------------------------ limits in words
+
+
+def _config(**kwargs) -> AssignConfig:
+    return AssignConfig(producers=Path("p.csv"), stores=Path("s.csv"), **kwargs)
+
+
+def test_limits_text_names_the_category_limits():
+    assert limits_text(_config(), Rules.default()) == "max 20 km"
+    rules = Rules(
+        categories={"kering": 25.0, "basah": 12.0, "bumbu": None},
+        category_labels={"basah": "Basah", "kering": "kering"},
+    )
+    # as written in the file, sorted; a category without max_km takes --max-km
+    assert limits_text(_config(max_km=15), rules) == "max 15 km (Basah 12 km, kering 25 km)"
+    only_default = Rules(categories={"bumbu": None})
+    assert limits_text(_config(max_km=7.5), only_default) == "max 7.5 km"
+
+
+def test_limits_text_keeps_the_time_limit(tmp_path):
+    matrix = tmp_path / "d.csv"
+    matrix.write_text("producer_id,store_id,distance_km,minutes\nP1,S1,1,2\n")
+    config = _config(distance=f"matrix:{matrix}", max_minutes=30.0, max_km=12.0)
+    rules = Rules(categories={"basah": 10.0})
+    assert limits_text(config, rules) == "max 12 km and 30 min (basah 10 km)"
+
+
 # ------------------------------------------------------------------ the terminal summary
 
 
@@ -295,6 +324,12 @@ def _zone_table(text: str) -> list[tuple[str, list[int], str]]:
             numbers = [int(match.group(i).replace(",", "")) for i in range(2, 8)]
             rows.append((match.group("zone"), numbers, match.group("fill")))
     return rows
+
+
+def test_terminal_header_shows_the_category_limits(zoned, plain):
+    header = _terminal(zoned).splitlines()[0]
+    assert header.startswith("umkm-alloc assign  max 20 km (basah 12 km, kering 25 km) by road (")
+    assert _terminal(plain).splitlines()[0].startswith("umkm-alloc assign  max 20 km by road (")
 
 
 def test_terminal_zone_table_is_the_summary_and_adds_up(zoned):

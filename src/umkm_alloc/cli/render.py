@@ -11,7 +11,7 @@ from rich.table import Table
 from umkm_alloc.allocate import Result
 from umkm_alloc.inputs import Inputs
 from umkm_alloc.inputs.validate import REJECTION_KINDS
-from umkm_alloc.labels import fmt_int, fmt_num, fmt_pct, labels
+from umkm_alloc.labels import fmt_int, fmt_num, fmt_pct, labels, limits_text
 from umkm_alloc.summary import KecamatanRow, ReasonCount, ZoneRow
 
 _SHOW_REJECTED = 10
@@ -64,8 +64,8 @@ def render_assign(
     u = s.units
     backend = result.backend.describe() if result.backend is not None else "geodesic"
     console.print(
-        f"[bold]umkm-alloc assign[/bold]  {result.config.limits_text()} by road "
-        f"({escape(backend)}), boundaries {result.boundaries}"
+        f"[bold]umkm-alloc assign[/bold]  {escape(limits_text(result.config, result.rules))} "
+        f"by road ({escape(backend)}), boundaries {result.boundaries}"
     )
     for f in s.files:
         console.print(
