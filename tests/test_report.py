@@ -240,29 +240,6 @@ def test_unknown_language_is_a_usage_error(small):
 # ------------------------------------------------------------------ map.png
 
 
-def test_png_footnote_names_the_category_limits(small_dir):
-    from umkm_alloc.report.png import _footnote
-    from umkm_alloc.report.scene import build_scene
-
-    rules = (
-        ZONES
-        + """
-[products]
-"Sate Bandeng" = "basah"
-"Emping Melinjo" = "kering"
-"Kue Cucur" = "basah"
-[categories.basah]
-max_km = 12
-[categories.kering]
-max_km = 25
-"""
-    )
-    result = _assign_small(small_dir, rules, "categories.toml")
-    assert "geodesic x 1.4, max 20 km (basah 12 km, kering 25 km)  ·  " in _footnote(
-        build_scene(result, lang="en")
-    )
-
-
 def _png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])

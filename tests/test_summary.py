@@ -299,6 +299,15 @@ def test_limits_text_keeps_the_time_limit(tmp_path):
     assert limits_text(config, rules) == "max 12 km and 30 min (basah 10 km)"
 
 
+def test_map_footnote_names_the_category_limits(zoned, plain):
+    from umkm_alloc.report.png import _footnote
+    from umkm_alloc.report.scene import build_scene
+
+    footnote = _footnote(build_scene(zoned, lang="en"))
+    assert "geodesic x 1.4, max 20 km (basah 12 km, kering 25 km)  ·  " in footnote
+    assert "geodesic x 1.4, max 20 km  ·  " in _footnote(build_scene(plain, lang="id"))
+
+
 # ------------------------------------------------------------------ the terminal summary
 
 
