@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,6 @@ import shapely.geometry
 
 from umkm_alloc.allocate.pipeline import Result
 from umkm_alloc.labels import check_lang, fmt_int, fmt_pct, labels
-from umkm_alloc.rules.zones import ZoneMap
 from umkm_alloc.summary import Summary
 
 #: Share of capacity used / fill rate, 0 -> 1 (ColorBrewer RdYlBu, 7 classes; colour-blind safe).
@@ -77,7 +76,7 @@ def build_scene(result: Result, *, lang: str) -> Scene:
     check_lang(lang)
     summary = result.summary
     boundaries = result.zone_map.boundaries  # the polygons the run used, not a re-read
-    zone_of = _zone_lookup(result.zone_map) if summary.zones else None
+    zone_of = result.zone_map.zone_of if summary.zones else None  # no zones: none shown
     producers = _sites(result.producers, result.unused_supply, "producer_id", zone_of)
     stores = _sites(result.stores, result.unmet_demand, "store_id", zone_of)
     links = _links(result.allocations, producers, stores)
@@ -97,17 +96,11 @@ def build_scene(result: Result, *, lang: str) -> Scene:
     )
 
 
-def _zone_lookup(zone_map: ZoneMap) -> dict[str, str]:
-    """Return the zone of every kecamatan code of the boundaries."""
-    return {
-        code: zone_map.zone_names[int(z)]
-        for code, z in zip(zone_map.codes, zone_map.zone_index, strict=True)
-    }
+#: Kecamatan code -> zone name (``ZoneMap.zone_of``), or ``None`` when no zones are shown.
+ZoneOf = Callable[[str], str] | None
 
 
-def _sites(
-    rows: pd.DataFrame, reasons: pd.DataFrame, id_col: str, zone_of: Mapping[str, str] | None
-) -> pd.DataFrame:
+def _sites(rows: pd.DataFrame, reasons: pd.DataFrame, id_col: str, zone_of: ZoneOf) -> pd.DataFrame:
     """One row per producer or store id: place, totals and its product rows (``items``)."""
     why = {
         (str(i), str(p)): str(r)
@@ -132,7 +125,7 @@ def _sites(
                 "kecamatan_code": code,
                 "kecamatan": kec,
                 "kabupaten": _text(first.get("kabupaten_name")),
-                "zone": zone_of[code] if zone_of else "",
+                "zone": zone_of(code) if zone_of else "",
                 "qty": qty,
                 "allocated": allocated,
                 "ratio": allocated / qty if qty else np.nan,
@@ -226,7 +219,7 @@ def _kecamatan(
     polygons: gpd.GeoDataFrame,
     summary: Summary,
     view: tuple[float, float, float, float],
-    zone_of: Mapping[str, str] | None,
+    zone_of: ZoneOf,
 ) -> gpd.GeoDataFrame:
     """Kecamatan polygons in view with supply, demand, allocated units and fill rate."""
     frame = polygons[polygons.intersects(shapely.box(*view))].copy()
@@ -239,7 +232,7 @@ def _kecamatan(
     )
     stats = stats.reindex(frame["kode"].astype(str)).fillna(0).astype(np.int64)
     out = frame[["kode", "nama", "kabupaten", "kode_kab"]].reset_index(drop=True)
-    out["zone"] = [zone_of[str(k)] if zone_of else "" for k in out["kode"]]
+    out["zone"] = [zone_of(str(k)) if zone_of else "" for k in out["kode"]]
     for col in columns:
         out["allocated" if col == "received" else col] = stats[col].to_numpy()
     out["unmet"] = out["demand"] - out["allocated"]
