@@ -69,11 +69,31 @@ ALF-1,Alfamart Anyar,Alfamart,{ANYAR[0] - 0.01},{ANYAR[1]},Emping Melinjo,30
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
+def small_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("small")
     (folder / "producers.csv").write_text(PRODUCERS, encoding="utf-8")
     (folder / "stores.csv").write_text(STORES, encoding="utf-8")
-    return assign(AssignConfig(producers=folder / "producers.csv", stores=folder / "stores.csv"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def small(small_dir):
+    return _assign_small(small_dir)
+
+
+def _assign_small(folder: Path, rules: str | None = None, name: str = "rules.toml"):
+    """Run the small job, with a rules file of the given text."""
+    config_file = None
+    if rules is not None:
+        config_file = folder / name
+        config_file.write_text(rules, encoding="utf-8")
+    return assign(
+        AssignConfig(
+            producers=folder / "producers.csv",
+            stores=folder / "stores.csv",
+            config_file=config_file,
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -182,24 +202,34 @@ def test_lang_id_translates_sheet_names_not_column_names(small):
     assert wb["Ringkasan"]["A2"].value == labels("id")["supply"]
 
 
-def test_by_zone_sheet_only_when_zones_are_configured(small):
+ZONES = """
+[zones]
+Tengah = ["36.04.09", "Kragilan"]
+Pantura = ["Pontang", "Tirtayasa"]
+"""
+
+
+def test_by_zone_sheet_only_when_zones_are_configured(small, small_dir):
     assert "By zone" not in _workbook(report_xlsx(small)).sheetnames
-    zones = {"Pantura": ["Pontang", "Tirtayasa"], "Tengah": ["36.04.09", "Kragilan"]}
-    wb = _workbook(report_xlsx(small, zones=zones))
+    zoned = _assign_small(small_dir, ZONES)
+    wb = _workbook(report_xlsx(zoned))
     assert wb.sheetnames == [*SHEETS_EN[:5], "By zone", SHEETS_EN[5]]
     rows = {r[0]: r for r in wb["By zone"].iter_rows(min_row=2, values_only=True)}
     header = [c.value for c in wb["By zone"][1]]
     assert set(rows) == {"Pantura", "Tengah", "Anyar"}  # Anyar: a zone of its own
     assert rows["Tengah"][header.index("demand")] == 170
     assert "zone" in [c.value for c in wb["By kecamatan"][1]]
-    # the other shape (kecamatan -> zone) gives the same workbook
-    flat = {
-        "Pontang": "Pantura",
-        "Tirtayasa": "Pantura",
-        "36.04.09": "Tengah",
-        "Kragilan": "Tengah",
-    }
-    assert report_xlsx(small, zones=flat) == report_xlsx(small, zones=zones)
+    # the sheet holds the summary's zone rows (sorted by name)
+    expected = sorted(zoned.summary.by_zone, key=lambda r: r.zone)
+    assert [rows[r.zone][header.index("received")] for r in expected] == [
+        r.received for r in expected
+    ]
+    assert list(rows) == [r.zone for r in expected]
+    # members named by code or by name give the same workbook
+    by_code = "[zones]\n" + "".join(
+        f"{zone} = {json.dumps(list(codes))}\n" for zone, codes in zoned.rules.zones.items()
+    )
+    assert report_xlsx(_assign_small(small_dir, by_code, "codes.toml")) == report_xlsx(zoned)
 
 
 def test_unknown_language_is_a_usage_error(small):

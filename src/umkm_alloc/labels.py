@@ -13,8 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from umkm_alloc.errors import UsageError
+
+if TYPE_CHECKING:
+    from umkm_alloc.config import AssignConfig
+    from umkm_alloc.rules.model import Rules
 
 LANGS = ("en", "id")
 
@@ -179,4 +184,27 @@ def fmt_pct(ratio: float | None, lang: str = "en", digits: int = 1) -> str:
     return fmt_num(100 * ratio, digits, lang) + "%"
 
 
-__all__ = ["LANGS", "check_lang", "fmt_int", "fmt_num", "fmt_pct", "labels"]
+def limits_text(config: AssignConfig, rules: Rules) -> str:
+    """Return a run's distance and time bounds in words, with the rules' category limits.
+
+    ``max 20 km``, ``max 20 km and 30 min``, or with ``[categories]`` limits
+    ``max 20 km (basah 12 km, kering 25 km)`` (20 km for products without a category limit).
+    The terminal header and the ``map.png`` footnote show it.
+
+    Parameters
+    ----------
+    config
+        The run configuration (``max_km``, ``max_minutes``).
+    rules
+        The supply rules: each ``[categories]`` ``max_km``, by category name.
+    """
+    categories = [
+        f"{rules.category_label(key)} {limit:g} km"
+        for key, limit in sorted(rules.categories.items())
+        if limit is not None
+    ]
+    text = config.limits_text()
+    return f"{text} ({', '.join(categories)})" if categories else text
+
+
+__all__ = ["LANGS", "check_lang", "fmt_int", "fmt_num", "fmt_pct", "labels", "limits_text"]

@@ -1,21 +1,236 @@
-"""Statistics of a :class:`~umkm_alloc.allocate.Result`, as plain data (for JSON and display)."""
+"""One :class:`Summary` of a run, computed once (``result.summary``) and read by every view.
+
+``summary.json``, the terminal summary and the report read their figures here. They are
+kept exact; each view rounds them as it shows them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from umkm_alloc import __version__
-from umkm_alloc.allocate.pipeline import Result
 from umkm_alloc.rules.model import CHAIN, FORBID, ZONE_MODE
 
+if TYPE_CHECKING:
+    from umkm_alloc.allocate.pipeline import Result
+    from umkm_alloc.rules.model import Rules
+    from umkm_alloc.rules.zones import ZoneMap
 
-def summarize(result: Result) -> dict[str, Any]:
-    """Return the run summary written to ``summary.json``.
 
-    The content depends only on the inputs and parameters (no times, no absolute paths),
-    so the same job always gives the same bytes.
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+@dataclass(frozen=True)
+class Units:
+    """Units of the run: offered, ordered, allocated, and what is left on either side."""
+
+    supply: int
+    demand: int
+    allocated: int
+    unmet: int
+    unused: int
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many sites, rows, products and pairs the run had (``counts`` of summary.json)."""
+
+    producers: int
+    producer_rows: int
+    stores: int
+    store_rows: int
+    products: int
+    candidate_pairs: int
+    pairs_excluded_by_rules: int
+    allocations: int
+    unmet_rows: int
+    unused_rows: int
+    rows_rejected: int
+    rows_fixed: int
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """Rows of one input file: read = accepted + rejected; fixed rows are accepted ones."""
+
+    kind: str  # "producers" or "stores"
+    path: str
+    rows_read: int
+    rows_accepted: int
+    rows_fixed: int
+    rows_rejected: int
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the entry of ``files`` in summary.json (without ``kind``, its key)."""
+        return {k: v for k, v in asdict(self).items() if k != "kind"}
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    """Rows and units of unmet demand (or unused supply) of one reason kind."""
+
+    kind: str
+    rows: int
+    units: int
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """Supply, demand and allocated units of one product."""
+
+    product: str
+    supply: int
+    demand: int
+    allocated: int
+
+    @property
+    def fill_rate(self) -> float | None:
+        """Allocated / demand (``None`` without demand)."""
+        return _ratio(self.allocated, self.demand)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the row of ``by_product`` in summary.json."""
+        return {**asdict(self), "fill_rate": _rounded(self.fill_rate, 6)}
+
+
+class _Received:
+    """``unmet`` and ``fill_rate`` of a row with ``demand`` and ``received`` units."""
+
+    demand: int
+    received: int
+
+    @property
+    def unmet(self) -> int:
+        """Demand of its stores that was not received."""
+        return self.demand - self.received
+
+    @property
+    def fill_rate(self) -> float | None:
+        """Received / demand (``None`` without demand)."""
+        return _ratio(self.received, self.demand)
+
+
+@dataclass(frozen=True)
+class KecamatanRow(_Received):
+    """One kecamatan with producers or stores: its zone, supply side and demand side."""
+
+    kode: str
+    kecamatan: str
+    kabupaten: str
+    zone: str
+    producers: int
+    supply: int
+    supplied: int
+    stores: int
+    demand: int
+    received: int
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the row of ``by_kecamatan`` in summary.json."""
+        row = {k: v for k, v in asdict(self).items() if k != "zone"}
+        return {**row, "fill_rate": _rounded(self.fill_rate, 6)}
+
+
+@dataclass(frozen=True)
+class ZoneRow(_Received):
+    """One zone with producers or stores: the sums of its kecamatan rows."""
+
+    zone: str
+    kecamatan: int  # how many of its kecamatan have producers or stores
+    producers: int
+    supply: int
+    supplied: int
+    stores: int
+    demand: int
+    received: int
+    received_from_other_zones: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The figures of one run, computed once by :func:`summarize` (``result.summary``).
+
+    A later section (``fairness``, ``routes``) is a new field holding its own frozen
+    dataclass with a ``to_json()``; :meth:`to_json` adds it under its key.
+
+    Attributes
+    ----------
+    version, units, unit_km, counts, files
+        As in ``summary.json`` (``unit_km`` exact, see also :attr:`mean_km`).
+    params, rules
+        ``params`` of ``summary.json`` without its ``rules``, and those rules.
+    unmet_by_reason, unused_by_reason
+        Rows and units per reason kind, sorted by kind.
+    by_product, by_kecamatan
+        Per product (sorted) and per kecamatan with producers or stores (by code).
+    by_zone
+        Per zone with producers or stores, in :class:`~umkm_alloc.rules.ZoneMap` order
+        (configured zones in file order, then the kecamatan that form a zone of their own).
+    zones
+        The configured zone names, in file order; ``()`` when the rules set no zones.
+    """
+
+    version: str
+    units: Units
+    unit_km: float
+    counts: Counts
+    files: tuple[InputFile, ...]
+    params: dict[str, Any]
+    rules: dict[str, Any]
+    unmet_by_reason: tuple[ReasonCount, ...]
+    unused_by_reason: tuple[ReasonCount, ...]
+    by_product: tuple[ProductRow, ...]
+    by_kecamatan: tuple[KecamatanRow, ...]
+    by_zone: tuple[ZoneRow, ...]
+    zones: tuple[str, ...]
+
+    @property
+    def fill_rate(self) -> float | None:
+        """Allocated / demand (``None`` without demand)."""
+        return _ratio(self.units.allocated, self.units.demand)
+
+    @property
+    def mean_km(self) -> float | None:
+        """Mean km per allocated unit (``None`` when nothing is allocated)."""
+        return _ratio(self.unit_km, self.units.allocated)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the content of ``summary.json``, in its key order.
+
+        The content depends only on the inputs and parameters (no times, no absolute
+        paths), so the same job always gives the same bytes.
+        """
+        return {
+            "tool": {"name": "umkm-alloc", "version": self.version},
+            "units": asdict(self.units),
+            "fill_rate": _rounded(self.fill_rate, 6),
+            "unit_km": round(self.unit_km, 3),
+            "mean_km_per_unit": _rounded(self.mean_km, 3),
+            "counts": asdict(self.counts),
+            "files": {f.kind: f.to_json() for f in self.files},
+            "params": {**self.params, "rules": self.rules},
+            "unmet_by_reason": _reasons_json(self.unmet_by_reason),
+            "unused_by_reason": _reasons_json(self.unused_by_reason),
+            "by_product": [row.to_json() for row in self.by_product],
+            "by_kecamatan": [row.to_json() for row in self.by_kecamatan],
+        }
+
+
+def _reasons_json(counts: tuple[ReasonCount, ...]) -> dict[str, dict[str, int]]:
+    return {c.kind: {"rows": c.rows, "units": c.units} for c in counts}
+
+
+def summarize(result: Result) -> Summary:
+    """Compute the :class:`Summary` of a run (read it as ``result.summary``: computed once).
 
     Parameters
     ----------
@@ -24,70 +239,57 @@ def summarize(result: Result) -> dict[str, Any]:
 
     Returns
     -------
-    dict
-        ``units``, ``fill_rate``, ``unit_km``, ``counts``, ``files``, ``params``,
-        ``by_product`` and ``by_kecamatan``.
+    Summary
     """
-    supply = int(result.producers["qty"].sum())
-    demand = int(result.stores["qty"].sum())
-    allocated = int(result.allocations["quantity"].sum())
-    unit_km = float((result.allocations["quantity"] * result.allocations["distance_km"]).sum())
-    return {
-        "tool": {"name": "umkm-alloc", "version": __version__},
-        "units": {
-            "supply": supply,
-            "demand": demand,
-            "allocated": allocated,
-            "unmet": demand - allocated,
-            "unused": supply - allocated,
-        },
-        "fill_rate": _ratio(allocated, demand),
-        "unit_km": round(unit_km, 3),
-        "mean_km_per_unit": round(unit_km / allocated, 3) if allocated else None,
-        "counts": {
-            "producers": int(result.producers["id"].nunique()),
-            "producer_rows": len(result.producers),
-            "stores": int(result.stores["id"].nunique()),
-            "store_rows": len(result.stores),
-            "products": int(
-                pd.concat([result.producers["product_key"], result.stores["product_key"]]).nunique()
-            ),
-            "candidate_pairs": result.candidates,
-            "pairs_excluded_by_rules": int(
-                result.arcs["code"].isin([CHAIN, FORBID, ZONE_MODE]).sum()
-            ),
-            "allocations": len(result.allocations),
-            "unmet_rows": len(result.unmet_demand),
-            "unused_rows": len(result.unused_supply),
-            "rows_rejected": len(result.rejected_rows),
-            "rows_fixed": len(result.fixed_rows),
-        },
-        "files": {
-            kind: {
-                "path": fc.path,
-                "rows_read": fc.read,
-                "rows_accepted": fc.accepted,
-                "rows_fixed": fc.fixed,
-                "rows_rejected": fc.rejected,
-            }
+    producers, stores, alloc = result.producers, result.stores, result.allocations
+    supply, demand = int(producers["qty"].sum()), int(stores["qty"].sum())
+    allocated = int(alloc["quantity"].sum())
+    by_kecamatan = _by_kecamatan(result)
+    return Summary(
+        version=__version__,
+        units=Units(supply, demand, allocated, demand - allocated, supply - allocated),
+        unit_km=float((alloc["quantity"] * alloc["distance_km"]).sum()),
+        counts=_counts(result),
+        files=tuple(
+            InputFile(kind, fc.path, fc.read, fc.accepted, fc.fixed, fc.rejected)
             for kind, fc in zip(("producers", "stores"), result.files, strict=True)
-        },
-        "params": {
+        ),
+        params={
             **{k: v for k, v in result.config.params().items() if k not in ("producers", "stores")},
             "distance": result.distance,
             "cost_scale_per_km": result.cost_scale,
-            "rules": rules_params(result),
         },
-        "unmet_by_reason": reasons_count(result.unmet_demand),
-        "unused_by_reason": reasons_count(result.unused_supply),
-        "by_product": by_product(result),
-        "by_kecamatan": by_kecamatan(result),
-    }
+        rules=_rules_params(result.rules),
+        unmet_by_reason=_reasons(result.unmet_demand, "unmet"),
+        unused_by_reason=_reasons(result.unused_supply, "unused"),
+        by_product=_by_product(producers, stores),
+        by_kecamatan=by_kecamatan,
+        by_zone=_by_zone(result, by_kecamatan),
+        zones=result.zone_map.zone_names[: result.zone_map.configured],
+    )
 
 
-def rules_params(result: Result) -> dict[str, Any]:
-    """Return the supply rules of the run, for ``summary.json``."""
-    rules = result.rules
+def _counts(result: Result) -> Counts:
+    producers, stores = result.producers, result.stores
+    products = pd.concat([producers["product_key"], stores["product_key"]]).nunique()
+    return Counts(
+        producers=int(producers["id"].nunique()),
+        producer_rows=len(producers),
+        stores=int(stores["id"].nunique()),
+        store_rows=len(stores),
+        products=int(products),
+        candidate_pairs=int(result.candidates),
+        pairs_excluded_by_rules=int(result.arcs["code"].isin([CHAIN, FORBID, ZONE_MODE]).sum()),
+        allocations=len(result.allocations),
+        unmet_rows=len(result.unmet_demand),
+        unused_rows=len(result.unused_supply),
+        rows_rejected=len(result.rejected_rows),
+        rows_fixed=len(result.fixed_rows),
+    )
+
+
+def _rules_params(rules: Rules) -> dict[str, Any]:
+    """Return the supply rules as ``params.rules`` of summary.json records them."""
     return {
         "source": str(rules.source) if rules.source else None,
         "mode": rules.mode,
@@ -102,29 +304,34 @@ def rules_params(result: Result) -> dict[str, Any]:
     }
 
 
-def _ratio(num: float, den: float) -> float | None:
-    return round(num / den, 6) if den else None
+def _reasons(table: pd.DataFrame, qty_col: str) -> tuple[ReasonCount, ...]:
+    """Rows and units per reason kind of an unmet-demand or unused-supply table."""
+    if table.empty:
+        return ()
+    grouped = table.groupby("kind", sort=True)[qty_col].agg(["size", "sum"])
+    return tuple(ReasonCount(str(k), int(r["size"]), int(r["sum"])) for k, r in grouped.iterrows())
 
 
-def by_product(result: Result) -> list[dict[str, Any]]:
-    """Supply, demand and allocation per product, sorted by product."""
-    p = result.producers.groupby("product", sort=True)[["qty", "allocated"]].sum()
-    s = result.stores.groupby("product", sort=True)[["qty", "allocated"]].sum()
-    table = p.add_suffix("_p").join(s.add_suffix("_s"), how="outer").fillna(0).sort_index()
-    return [
-        {
-            "product": str(name),
-            "supply": int(row["qty_p"]),
-            "demand": int(row["qty_s"]),
-            "allocated": int(row["allocated_s"]),
-            "fill_rate": _ratio(row["allocated_s"], row["qty_s"]),
-        }
-        for name, row in table.iterrows()
-    ]
+def _by_product(producers: pd.DataFrame, stores: pd.DataFrame) -> tuple[ProductRow, ...]:
+    p = producers.groupby("product", sort=True)["qty"].sum()
+    s = stores.groupby("product", sort=True)[["qty", "allocated"]].sum()
+    names = sorted(set(p.index) | set(s.index), key=str)
+    return tuple(
+        ProductRow(
+            product=str(n),
+            supply=int(p.get(n, 0)),
+            demand=int(s["qty"].get(n, 0)),
+            allocated=int(s["allocated"].get(n, 0)),
+        )
+        for n in names
+    )
 
 
-def by_kecamatan(result: Result) -> list[dict[str, Any]]:
-    """Per kecamatan: producers, supply, supplied units; stores, demand, received units."""
+#: The supply-side and demand-side columns of the kecamatan and zone rows.
+_SIDES = ("producers", "supply", "supplied", "stores", "demand", "received")
+
+
+def _by_kecamatan(result: Result) -> tuple[KecamatanRow, ...]:
     keys = ["kecamatan_code", "kecamatan_name", "kabupaten_name"]
     p = result.producers.groupby(keys, sort=True).agg(
         producers=("id", "nunique"), supply=("qty", "sum"), supplied=("allocated", "sum")
@@ -133,33 +340,59 @@ def by_kecamatan(result: Result) -> list[dict[str, Any]]:
         stores=("id", "nunique"), demand=("qty", "sum"), received=("allocated", "sum")
     )
     table = p.join(s, how="outer").fillna(0).sort_index()
-    rows = []
-    for t in table.reset_index().itertuples(index=False):
-        demand, received = int(t.demand), int(t.received)
-        rows.append(
-            {
-                "kode": str(t.kecamatan_code),
-                "kecamatan": str(t.kecamatan_name),
-                "kabupaten": str(t.kabupaten_name),
-                "producers": int(t.producers),
-                "supply": int(t.supply),
-                "supplied": int(t.supplied),
-                "stores": int(t.stores),
-                "demand": demand,
-                "received": received,
-                "fill_rate": _ratio(received, demand),
-            }
+    return tuple(
+        KecamatanRow(
+            kode=str(t.kecamatan_code),
+            kecamatan=str(t.kecamatan_name),
+            kabupaten=str(t.kabupaten_name),
+            zone=result.zone_map.zone_of(str(t.kecamatan_code)),
+            **{col: int(getattr(t, col)) for col in _SIDES},
         )
-    return rows
+        for t in table.reset_index().itertuples(index=False)
+    )
 
 
-def reasons_count(table: pd.DataFrame) -> dict[str, dict[str, int]]:
-    """Rows and units per reason kind of an unmet-demand or unused-supply table."""
-    if table.empty:
-        return {}
-    qty_col = "unmet" if "unmet" in table.columns else "unused"
-    grouped = table.groupby("kind", sort=True)[qty_col].agg(["size", "sum"])
-    return {str(k): {"rows": int(r["size"]), "units": int(r["sum"])} for k, r in grouped.iterrows()}
+def _by_zone(result: Result, kecamatan: tuple[KecamatanRow, ...]) -> tuple[ZoneRow, ...]:
+    """Sum the kecamatan rows per zone, in ZoneMap order, with units from other zones."""
+    groups: dict[str, list[KecamatanRow]] = {}
+    for row in kecamatan:
+        groups.setdefault(row.zone, []).append(row)
+    from_other = _received_from_other_zones(result)
+    order = {zone: i for i, zone in enumerate(result.zone_map.zone_names)}
+    return tuple(
+        ZoneRow(
+            zone=zone,
+            kecamatan=len(rows),
+            **{col: sum(getattr(r, col) for r in rows) for col in _SIDES},
+            received_from_other_zones=from_other.get(zone, 0),
+        )
+        for zone, rows in sorted(groups.items(), key=lambda item: order[item[0]])
+    )
 
 
-__all__ = ["by_kecamatan", "by_product", "reasons_count", "summarize"]
+def _received_from_other_zones(result: Result) -> dict[str, int]:
+    """Units each zone's stores received from producers in another zone."""
+    used = result.arcs[result.arcs["flow"].to_numpy() > 0]
+    zone_p = _zones(result.producers["kecamatan_code"], result.zone_map)[used["p"].to_numpy()]
+    zone_s = _zones(result.stores["kecamatan_code"], result.zone_map)[used["s"].to_numpy()]
+    cross = zone_p != zone_s
+    units = used["flow"][cross].groupby(zone_s[cross], sort=True).sum()
+    return {str(zone): int(u) for zone, u in units.items()}
+
+
+def _zones(codes: pd.Series, zone_map: ZoneMap) -> np.ndarray:
+    """Zone name of each row's kecamatan code."""
+    return codes.map({code: zone_map.zone_of(code) for code in codes.unique()}).to_numpy()
+
+
+__all__ = [
+    "Counts",
+    "InputFile",
+    "KecamatanRow",
+    "ProductRow",
+    "ReasonCount",
+    "Summary",
+    "Units",
+    "ZoneRow",
+    "summarize",
+]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from umkm_alloc.distance import (
 from umkm_alloc.inputs.load import FileCounts, Progress, load_inputs, timed
 from umkm_alloc.rules.model import ELIGIBLE, Rules
 from umkm_alloc.rules.zones import ZoneMap
+
+if TYPE_CHECKING:
+    from umkm_alloc.summary import Summary
 
 ALLOCATION_COLUMNS = [
     "producer_id",
@@ -64,6 +68,8 @@ class Result:
         Wall seconds per stage (not part of any output file).
     backend
         The distance backend of the run (``explain`` measures with it).
+    summary
+        The run's :class:`~umkm_alloc.summary.Summary`, computed once on first use.
     """
 
     config: AssignConfig
@@ -84,6 +90,13 @@ class Result:
     boundaries: str
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     backend: DistanceBackend | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def summary(self) -> Summary:
+        """The run's figures, computed on first use and shared by every view."""
+        from umkm_alloc.summary import summarize
+
+        return summarize(self)
 
 
 def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 from rich import box
 from rich.console import Console
@@ -13,8 +11,8 @@ from rich.table import Table
 from umkm_alloc.allocate import Result
 from umkm_alloc.inputs import Inputs
 from umkm_alloc.inputs.validate import REJECTION_KINDS
-from umkm_alloc.labels import fmt_int, fmt_num, fmt_pct, labels
-from umkm_alloc.summary import summarize
+from umkm_alloc.labels import fmt_int, fmt_num, fmt_pct, labels, limits_text
+from umkm_alloc.summary import KecamatanRow, ReasonCount, ZoneRow
 
 _SHOW_REJECTED = 10
 
@@ -62,20 +60,19 @@ def render_assign(
     if console.quiet:  # rich renders even when quiet: skip the work altogether
         return
     t = _TERMINAL_LABELS.get(lang, _TERMINAL_LABELS["en"])
-    s = summarize(result)
-    u = s["units"]
-    cfg = result.config
+    s = result.summary
+    u = s.units
     backend = result.backend.describe() if result.backend is not None else "geodesic"
     console.print(
-        f"[bold]umkm-alloc assign[/bold]  {cfg.limits_text()} by road "
-        f"({escape(backend)}), boundaries {result.boundaries}"
+        f"[bold]umkm-alloc assign[/bold]  {escape(limits_text(result.config, result.rules))} "
+        f"by road ({escape(backend)}), boundaries {result.boundaries}"
     )
-    for kind, info in s["files"].items():
+    for f in s.files:
         console.print(
             escape(
-                f"  {kind:<9} {info['path']}: {info['rows_read']} rows read, "
-                f"{info['rows_accepted']} accepted ({info['rows_fixed']} after a fix), "
-                f"{info['rows_rejected']} rejected"
+                f"  {f.kind:<9} {f.path}: {f.rows_read} rows read, "
+                f"{f.rows_accepted} accepted ({f.rows_fixed} after a fix), "
+                f"{f.rows_rejected} rejected"
             )
         )
     n = lambda v: fmt_int(v, lang)  # noqa: E731
@@ -83,30 +80,27 @@ def render_assign(
     totals.add_column(style="bold")
     totals.add_column(justify="right")
     totals.add_column()
-    totals.add_row(t["ordered"][0], n(u["demand"]), t["ordered"][1])
-    totals.add_row(t["supply"][0], n(u["supply"]), t["supply"][1])
+    totals.add_row(t["ordered"][0], n(u.demand), t["ordered"][1])
+    totals.add_row(t["supply"][0], n(u.supply), t["supply"][1])
     totals.add_row(
-        t["allocated"][0], n(u["allocated"]), f"{t['allocated'][1]} {fmt_pct(s['fill_rate'], lang)}"
+        t["allocated"][0], n(u.allocated), f"{t['allocated'][1]} {fmt_pct(s.fill_rate, lang)}"
     )
-    totals.add_row(t["unmet"][0], n(u["unmet"]), f"{s['counts']['unmet_rows']} {t['unmet'][1]}")
-    totals.add_row(t["unused"][0], n(u["unused"]), f"{s['counts']['unused_rows']} {t['unused'][1]}")
-    mean = s["mean_km_per_unit"]
+    totals.add_row(t["unmet"][0], n(u.unmet), f"{s.counts.unmet_rows} {t['unmet'][1]}")
+    totals.add_row(t["unused"][0], n(u.unused), f"{s.counts.unused_rows} {t['unused'][1]}")
     totals.add_row(
         t["unit_km"][0],
-        n(s["unit_km"]),
-        t["unit_km"][1].format(fmt_num(mean, 2, lang)) if mean is not None else "",
+        n(s.unit_km),
+        t["unit_km"][1].format(fmt_num(s.mean_km, 2, lang)) if s.mean_km is not None else "",
     )
     totals.add_row(
-        t["pairs"][0],
-        n(s["counts"]["candidate_pairs"]),
-        t["pairs"][1].format(s["counts"]["allocations"]),
+        t["pairs"][0], n(s.counts.candidate_pairs), t["pairs"][1].format(s.counts.allocations)
     )
     console.print(totals)
-    if result.rules.zones:
-        console.print(_zone_table(s["by_kecamatan"], result, t["by_zone"], lang))
-    console.print(_kecamatan_table(s["by_kecamatan"], lang))
-    _reasons(console, t["unmet_by_reason"], s["unmet_by_reason"], lang)
-    _reasons(console, t["unused_by_reason"], s["unused_by_reason"], lang)
+    if s.zones:
+        console.print(_zone_table(s.by_zone, t["by_zone"], lang))
+    console.print(_kecamatan_table(s.by_kecamatan, lang))
+    _reasons(console, t["unmet_by_reason"], s.unmet_by_reason, lang)
+    _reasons(console, t["unused_by_reason"], s.unused_by_reason, lang)
     _top_unmet(console, result, t["top_unmet"], lang)
     if len(result.fixed_rows):
         render_fixed(console, result.fixed_rows)
@@ -118,26 +112,18 @@ def render_assign(
     console.print("written: " + escape(", ".join(written)))
 
 
-def _zone_table(rows: list[dict[str, Any]], result: Result, title: str, lang: str) -> Table:
+def _zone_table(rows: tuple[ZoneRow, ...], title: str, lang: str) -> Table:
     """Supply, demand and fill rate per zone (configured zones first, in file order)."""
-    totals: dict[str, list[int]] = {}
-    for r in rows:
-        zone = result.zone_map.zone_of(r["kode"])
-        acc = totals.setdefault(zone, [0, 0, 0, 0, 0, 0])
-        for i, key in enumerate(("producers", "supply", "supplied", "stores", "demand")):
-            acc[i] += int(r[key])
-        acc[5] += int(r["received"])
-    order = {z: i for i, z in enumerate(result.zone_map.zone_names)}
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("zone", no_wrap=True)
     for name in ("producers", "supply", "sent", "stores", "demand", "received", "fill"):
         table.add_column(name, justify="right", no_wrap=True)
-    for zone in sorted(totals, key=lambda z: (order.get(z, len(order)), z)):
-        p, sup, sent, st, dem, rec = totals[zone]
+    for r in rows:
         table.add_row(
-            escape(zone),
-            *(fmt_int(v, lang) for v in (p, sup, sent, st, dem, rec)),
-            fmt_pct(rec / dem if dem else None, lang),
+            escape(r.zone),
+            *(fmt_int(v, lang) for v in (r.producers, r.supply, r.supplied)),
+            *(fmt_int(v, lang) for v in (r.stores, r.demand, r.received)),
+            fmt_pct(r.fill_rate, lang),
         )
     return table
 
@@ -178,12 +164,11 @@ _MAX_KECAMATAN_ROWS = 60
 _SHOWN_WHEN_MANY = 30
 
 
-def _kecamatan_table(rows: list[dict[str, Any]], lang: str = "en") -> Table:
+def _kecamatan_table(rows: tuple[KecamatanRow, ...], lang: str = "en") -> Table:
     title = "By kecamatan"
     if len(rows) > _MAX_KECAMATAN_ROWS:
         # a national job has thousands: show where most demand goes unmet
-        rows = sorted(rows, key=lambda r: (-(r["demand"] - r["received"]), r["kode"]))
-        rows = rows[:_SHOWN_WHEN_MANY]
+        rows = tuple(sorted(rows, key=lambda r: (-r.unmet, r.kode))[:_SHOWN_WHEN_MANY])
         title = (
             f"By kecamatan: the {_SHOWN_WHEN_MANY} with the most unmet demand "
             "(all of them in summary.json, by_kecamatan)"
@@ -195,21 +180,17 @@ def _kecamatan_table(rows: list[dict[str, Any]], lang: str = "en") -> Table:
         table.add_column(name, justify="right", no_wrap=True)
     for r in rows:
         table.add_row(
-            escape(r["kecamatan"]),
-            _short_kab(r["kabupaten"]),
-            fmt_int(r["producers"], lang),
-            fmt_int(r["supply"], lang),
-            fmt_int(r["supplied"], lang),
-            fmt_int(r["stores"], lang),
-            fmt_int(r["demand"], lang),
-            fmt_int(r["received"], lang),
-            fmt_pct(r["fill_rate"], lang),
+            escape(r.kecamatan),
+            _short_kab(r.kabupaten),
+            *(fmt_int(v, lang) for v in (r.producers, r.supply, r.supplied)),
+            *(fmt_int(v, lang) for v in (r.stores, r.demand, r.received)),
+            fmt_pct(r.fill_rate, lang),
         )
     return table
 
 
 def _reasons(
-    console: Console, title: str, counts: dict[str, dict[str, int]], lang: str = "en"
+    console: Console, title: str, counts: tuple[ReasonCount, ...], lang: str = "en"
 ) -> None:
     if not counts:
         return
@@ -218,9 +199,9 @@ def _reasons(
     table.add_column("reason")
     table.add_column("rows", justify="right")
     table.add_column("units", justify="right")
-    for kind, c in sorted(counts.items(), key=lambda kv: -kv[1]["units"]):
+    for c in sorted(counts, key=lambda c: -c.units):
         table.add_row(
-            words.get(f"kind.{kind}", kind), fmt_int(c["rows"], lang), fmt_int(c["units"], lang)
+            words.get(f"kind.{c.kind}", c.kind), fmt_int(c.rows, lang), fmt_int(c.units, lang)
         )
     console.print(table)
 

@@ -15,9 +15,8 @@ from umkm_alloc.labels import check_lang
 from umkm_alloc.report.gpkg import render_gpkg
 from umkm_alloc.report.html import render_html
 from umkm_alloc.report.png import render_png
-from umkm_alloc.report.scene import Zones, build_scene
+from umkm_alloc.report.scene import build_scene
 from umkm_alloc.report.xlsx import render_xlsx
-from umkm_alloc.summary import summarize
 
 TABLE_FILES = (
     "allocations.csv",
@@ -45,7 +44,7 @@ def result_files(result: Result) -> dict[str, bytes]:
 
 def summary_json(result: Result) -> bytes:
     """``summary.json``: stable key order, 2-space indent, trailing newline."""
-    text = json.dumps(summarize(result), indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(result.summary.to_json(), indent=2, ensure_ascii=False, allow_nan=False)
     return (text + "\n").encode("utf-8")
 
 
@@ -57,7 +56,6 @@ def write_result(
     stdout: Callable[[bytes], object] | None = None,
     report: bool = False,
     lang: str = "en",
-    zones: Zones | None = None,
 ) -> list[str]:
     """Write a result's tables (and with ``report`` the workbook, maps and GeoPackage).
 
@@ -77,8 +75,6 @@ def write_result(
         ``out_dir`` (which is then required).
     lang
         ``en`` or ``id``: language of the report's labels.
-    zones
-        The zones, for the report (see :func:`report_files`).
 
     Returns
     -------
@@ -106,7 +102,7 @@ def write_result(
     if output is not None and output != "-":
         targets[Path(output)] = files["allocations.csv"]
     if report and out_dir is not None:
-        for name, payload in report_files(result, lang=lang, zones=zones).items():
+        for name, payload in report_files(result, lang=lang).items():
             targets[out_dir / name] = payload
     write_atomic(targets)
     written = [str(p) for p in targets]
@@ -124,10 +120,11 @@ REPORT_FILES = ("report.xlsx", "map.png", "map.html", "allocations.gpkg")
 REPORT_NEEDS_DIR = "--report needs --out-dir: the workbook and maps are files; add --out-dir DIR"
 
 
-def report_files(
-    result: Result, *, lang: str = "en", zones: Zones | None = None
-) -> dict[str, bytes]:
+def report_files(result: Result, *, lang: str = "en") -> dict[str, bytes]:
     """Render the workbook, both maps and the GeoPackage of a result, keyed by file name.
+
+    Zones are those of the run's rules (``result.zone_map``): when the rules configure zones,
+    the workbook has a *By zone* sheet and the maps colour the kecamatan by zone.
 
     Parameters
     ----------
@@ -135,19 +132,13 @@ def report_files(
         Output of :func:`umkm_alloc.allocate.assign`.
     lang
         ``en`` or ``id``: language of sheet names, summary labels, map titles and legends.
-    zones
-        Zone name -> kecamatan codes or names (the shape of ``[zones]`` and of
-        ``Rules.zones``), or kecamatan code (``36.04.12``) or name -> zone name. A kecamatan
-        in no zone forms a zone of its own. ``None``: the zones of ``result.rules`` if the
-        result has rules, else a ``zone`` column of the producers/stores, else no zones (no
-        *By zone* sheet, kecamatan not coloured by zone).
 
     Returns
     -------
     dict of str to bytes
         ``report.xlsx``, ``map.png``, ``map.html`` and ``allocations.gpkg``.
     """
-    scene = build_scene(result, lang=lang, zones=zones)
+    scene = build_scene(result, lang=lang)
     return {
         "report.xlsx": render_xlsx(scene),
         "map.png": render_png(scene),
@@ -156,21 +147,21 @@ def report_files(
     }
 
 
-def report_xlsx(result: Result, *, lang: str = "en", zones: Zones | None = None) -> bytes:
+def report_xlsx(result: Result, *, lang: str = "en") -> bytes:
     """Return ``report.xlsx`` (see :func:`report_files`); the same input gives the same bytes."""
-    return render_xlsx(build_scene(result, lang=lang, zones=zones))
+    return render_xlsx(build_scene(result, lang=lang))
 
 
-def map_png(result: Result, *, lang: str = "en", zones: Zones | None = None) -> bytes:
+def map_png(result: Result, *, lang: str = "en") -> bytes:
     """Return ``map.png``: an A4-landscape map at 200 dpi (2338 x 1654 px)."""
-    return render_png(build_scene(result, lang=lang, zones=zones))
+    return render_png(build_scene(result, lang=lang))
 
 
-def map_html(result: Result, *, lang: str = "en", zones: Zones | None = None) -> bytes:
+def map_html(result: Result, *, lang: str = "en") -> bytes:
     """Return ``map.html``: a self-contained Leaflet map (Leaflet inlined, works offline)."""
-    return render_html(build_scene(result, lang=lang, zones=zones))
+    return render_html(build_scene(result, lang=lang))
 
 
-def allocations_gpkg(result: Result, *, lang: str = "en", zones: Zones | None = None) -> bytes:
+def allocations_gpkg(result: Result, *, lang: str = "en") -> bytes:
     """Return ``allocations.gpkg``: layers producers, stores, flows and kecamatan (EPSG:4326)."""
-    return render_gpkg(build_scene(result, lang=lang, zones=zones))
+    return render_gpkg(build_scene(result, lang=lang))

@@ -10,7 +10,7 @@ import shapely
 import shapely.geometry
 
 from umkm_alloc import __version__
-from umkm_alloc.labels import fmt_int, fmt_pct
+from umkm_alloc.labels import fmt_int, fmt_pct, limits_text
 from umkm_alloc.report.scene import (
     EDGE,
     FLOW,
@@ -69,7 +69,7 @@ def _footnote(scene: Scene) -> str:
     return (
         f"{scene.text['boundaries']}: {r.boundaries}  ·  {scene.text['distance']}: "
         f"{r.backend.describe() if r.backend else distance_text(r.distance)}, "
-        f"{r.config.limits_text()}  ·  "
+        f"{limits_text(r.config, r.rules)}  ·  "
         f"{scene.text['flows_straight']}  ·  umkm-alloc {__version__}"
     )
 

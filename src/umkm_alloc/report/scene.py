@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +13,8 @@ import shapely
 import shapely.geometry
 
 from umkm_alloc.allocate.pipeline import Result
-from umkm_alloc.geo.boundaries import CODE_RE, name_key
 from umkm_alloc.labels import check_lang, fmt_int, fmt_pct, labels
+from umkm_alloc.summary import Summary
 
 #: Share of capacity used / fill rate, 0 -> 1 (ColorBrewer RdYlBu, 7 classes; colour-blind safe).
 RAMP = ("#d73027", "#fc8d59", "#fee090", "#ffffbf", "#e0f3f8", "#91bfdb", "#4575b4")
@@ -51,108 +51,56 @@ MAP_ASPECT = (MAP_FRAME[2] * PAGE[0]) / (MAP_FRAME[3] * PAGE[1])
 class Scene:
     """What every report output draws from, computed once per run.
 
-    ``producers`` and ``stores`` hold one row per id (``items`` lists its product rows);
-    ``links`` one row per (producer, store) pair with allocated units; ``kecamatan`` the
-    polygons in view with their statistics; ``view`` the map extent (lon/lat).
+    ``summary`` holds the run's figures (``result.summary``); ``producers`` and ``stores``
+    one row per id (``items`` lists its product rows); ``links`` one row per (producer,
+    store) pair with allocated units; ``kecamatan`` the polygons in view with the figures
+    of ``summary.by_kecamatan``; ``zones`` the configured zones of the run's
+    :class:`~umkm_alloc.rules.ZoneMap` (``()``: none, and no zone is shown); ``view`` the
+    map extent (lon/lat).
     """
 
     result: Result
+    summary: Summary
     lang: str
     text: Mapping[str, str]
     producers: pd.DataFrame
     stores: pd.DataFrame
     links: pd.DataFrame
     kecamatan: gpd.GeoDataFrame
-    zones: tuple[str, ...]  # configured zone names, in the caller's order; () for no zones
+    zones: tuple[str, ...]
     view: tuple[float, float, float, float]
-    totals: dict[str, Any]
 
 
-def build_scene(result: Result, *, lang: str, zones: Zones | None) -> Scene:
+def build_scene(result: Result, *, lang: str) -> Scene:
     """Compute what every report view shows, once per run (see :class:`Scene`)."""
     check_lang(lang)
+    summary = result.summary
     boundaries = result.zone_map.boundaries  # the polygons the run used, not a re-read
-    zone_of, zone_names = _zone_lookup(result, zones, boundaries.frame)
+    zone_of = result.zone_map.zone_of if summary.zones else None  # no zones: none shown
     producers = _sites(result.producers, result.unused_supply, "producer_id", zone_of)
     stores = _sites(result.stores, result.unmet_demand, "store_id", zone_of)
     links = _links(result.allocations, producers, stores)
     view = _view(producers, stores, boundaries.frame)
-    kecamatan = _kecamatan(boundaries.frame, producers, stores, view, zone_of)
+    kecamatan = _kecamatan(boundaries.frame, summary, view, zone_of)
     return Scene(
         result=result,
+        summary=summary,
         lang=lang,
         text=labels(lang),
         producers=producers,
         stores=stores,
         links=links,
         kecamatan=kecamatan,
-        zones=zone_names,
+        zones=summary.zones,
         view=view,
-        totals=_totals(result),
     )
 
 
-ZoneOf = Callable[[str, str], str]
-#: Zones as a caller gives them: kecamatan code or name -> zone, or zone -> codes or names
-#: (the shape of ``[zones]`` in the TOML file and of ``Rules.zones``).
-Zones = Mapping[str, str] | Mapping[str, Sequence[str]]
+#: Kecamatan code -> zone name (``ZoneMap.zone_of``), or ``None`` when no zones are shown.
+ZoneOf = Callable[[str], str] | None
 
 
-def _zone_lookup(
-    result: Result, zones: Zones | None, polygons: gpd.GeoDataFrame
-) -> tuple[ZoneOf | None, tuple[str, ...]]:
-    """Return ``(code, name) -> zone`` and the configured zone names (``None, ()``: no zones).
-
-    The zones come from ``zones``, else from ``result.rules.zones`` when the result carries
-    rules, else from a ``zone`` column of the producers and stores. A kecamatan in no zone
-    forms a zone of its own, named after it (with its kabupaten when the name repeats).
-    """
-    mapping = _member_to_zone(zones if zones is not None else _result_zones(result))
-    if not mapping:
-        return None, ()
-    names = tuple(dict.fromkeys(mapping.values()))
-    by_name = {name_key(k): v for k, v in mapping.items() if not CODE_RE.match(k)}
-    repeated = polygons["nama"].map(name_key).duplicated(keep=False).to_numpy()
-    table: dict[str, str] = {}
-    for code, name, kab, rep in zip(
-        polygons["kode"], polygons["nama"], polygons["kabupaten"], repeated, strict=True
-    ):
-        own = f"{name} ({kab})" if rep and kab else str(name)
-        table[str(code)] = mapping.get(str(code)) or by_name.get(name_key(str(name))) or own
-
-    def zone_of(code: str, name: str) -> str:
-        return table.get(code) or mapping.get(code) or by_name.get(name_key(name)) or name
-
-    return zone_of, names
-
-
-def _result_zones(result: Result) -> Zones | None:
-    rules = getattr(result, "rules", None)
-    if rules is not None and getattr(rules, "zones", None):
-        return dict(rules.zones)
-    mapping: dict[str, str] = {}
-    for frame in (result.producers, result.stores):
-        if "zone" in frame.columns and len(frame):
-            pairs = zip(frame["kecamatan_code"], frame["zone"], strict=True)
-            mapping.update({str(c): str(z) for c, z in pairs if isinstance(z, str) and z})
-    return mapping or None
-
-
-def _member_to_zone(zones: Zones | None) -> dict[str, str]:
-    """Normalise either shape of zones to kecamatan code or name -> zone."""
-    out: dict[str, str] = {}
-    for key, value in (zones or {}).items():
-        if isinstance(value, str):
-            out[str(key).strip()] = value
-        else:
-            for member in value:
-                out[str(member).strip()] = str(key)
-    return out
-
-
-def _sites(
-    rows: pd.DataFrame, reasons: pd.DataFrame, id_col: str, zone_of: ZoneOf | None
-) -> pd.DataFrame:
+def _sites(rows: pd.DataFrame, reasons: pd.DataFrame, id_col: str, zone_of: ZoneOf) -> pd.DataFrame:
     """One row per producer or store id: place, totals and its product rows (``items``)."""
     why = {
         (str(i), str(p)): str(r)
@@ -177,7 +125,7 @@ def _sites(
                 "kecamatan_code": code,
                 "kecamatan": kec,
                 "kabupaten": _text(first.get("kabupaten_name")),
-                "zone": zone_of(code, kec) if zone_of else "",
+                "zone": zone_of(code) if zone_of else "",
                 "qty": qty,
                 "allocated": allocated,
                 "ratio": allocated / qty if qty else np.nan,
@@ -269,58 +217,30 @@ def _view(
 
 def _kecamatan(
     polygons: gpd.GeoDataFrame,
-    producers: pd.DataFrame,
-    stores: pd.DataFrame,
+    summary: Summary,
     view: tuple[float, float, float, float],
-    zone_of: ZoneOf | None,
+    zone_of: ZoneOf,
 ) -> gpd.GeoDataFrame:
     """Kecamatan polygons in view with supply, demand, allocated units and fill rate."""
     frame = polygons[polygons.intersects(shapely.box(*view))].copy()
-    p = producers.groupby("kecamatan_code").agg(
-        producers=("id", "size"), supply=("qty", "sum"), supplied=("allocated", "sum")
+    columns = ("producers", "supply", "supplied", "stores", "demand", "received")
+    stats = pd.DataFrame(
+        [[getattr(row, c) for c in columns] for row in summary.by_kecamatan],
+        index=[row.kode for row in summary.by_kecamatan],
+        columns=list(columns),
+        dtype=np.int64,
     )
-    s = stores.groupby("kecamatan_code").agg(
-        stores=("id", "size"), demand=("qty", "sum"), allocated=("allocated", "sum")
-    )
-    stats = p.join(s, how="outer").fillna(0).astype(np.int64)
     stats = stats.reindex(frame["kode"].astype(str)).fillna(0).astype(np.int64)
     out = frame[["kode", "nama", "kabupaten", "kode_kab"]].reset_index(drop=True)
-    out["zone"] = [
-        zone_of(k, n) if zone_of else "" for k, n in zip(out["kode"], out["nama"], strict=True)
-    ]
-    for col in ("producers", "supply", "supplied", "stores", "demand", "allocated"):
-        out[col] = stats[col].to_numpy()
+    out["zone"] = [zone_of(str(k)) if zone_of else "" for k in out["kode"]]
+    for col in columns:
+        out["allocated" if col == "received" else col] = stats[col].to_numpy()
     out["unmet"] = out["demand"] - out["allocated"]
     demand = out["demand"].to_numpy(float)
     out["fill_rate"] = np.where(
         demand > 0, out["allocated"] / np.where(demand > 0, demand, 1), np.nan
     )
     return gpd.GeoDataFrame(out, geometry=frame.geometry.to_numpy(), crs="EPSG:4326")
-
-
-def _totals(result: Result) -> dict[str, Any]:
-    alloc = result.allocations
-    supply = int(result.producers["qty"].sum())
-    demand = int(result.stores["qty"].sum())
-    allocated = int(alloc["quantity"].sum())
-    unit_km = float((alloc["quantity"] * alloc["distance_km"]).sum())
-    products = pd.concat([result.producers["product_key"], result.stores["product_key"]])
-    return {
-        "supply": supply,
-        "demand": demand,
-        "allocated": allocated,
-        "unmet": demand - allocated,
-        "unused": supply - allocated,
-        "fill_rate": allocated / demand if demand else None,
-        "unit_km": unit_km,
-        "mean_km": unit_km / allocated if allocated else None,
-        "producers": int(result.producers["id"].nunique()),
-        "stores": int(result.stores["id"].nunique()),
-        "products": int(products.nunique()),
-        "candidates": int(result.candidates),
-        "allocations": len(alloc),
-        "rejected": len(result.rejected_rows),
-    }
 
 
 def colour(ratio: float) -> str:
@@ -345,18 +265,18 @@ def nice(value: float, *, least: float = 0.0) -> float:
 
 def title_lines(scene: Scene) -> tuple[str, str, str]:
     """Return the map title, the totals line and the counts line, in the scene's language."""
-    t, lang, tot = scene.text, scene.lang, scene.totals
+    t, lang, s = scene.text, scene.lang, scene.summary
     totals = t["title_totals"].format(
-        allocated=fmt_int(tot["allocated"], lang),
-        demand=fmt_int(tot["demand"], lang),
-        fill=fmt_pct(tot["fill_rate"], lang),
+        allocated=fmt_int(s.units.allocated, lang),
+        demand=fmt_int(s.units.demand, lang),
+        fill=fmt_pct(s.fill_rate, lang),
     )
     counts = t["title_counts"].format(
-        producers=fmt_int(tot["producers"], lang),
-        stores=fmt_int(tot["stores"], lang),
+        producers=fmt_int(s.counts.producers, lang),
+        stores=fmt_int(s.counts.stores, lang),
         flows=fmt_int(len(scene.links), lang),
-        unmet=fmt_int(tot["unmet"], lang),
-        unused=fmt_int(tot["unused"], lang),
+        unmet=fmt_int(s.units.unmet, lang),
+        unused=fmt_int(s.units.unused, lang),
     )
     return t["map_title"], totals, counts
 

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from umkm_alloc import __version__
-from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS, Result
+from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS
 from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
 from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS
 from umkm_alloc.io.write import guard_formula
 from umkm_alloc.report.scene import Scene, distance_text
+from umkm_alloc.summary import Summary
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -42,9 +42,10 @@ def render_xlsx(scene: Scene) -> bytes:
     )
     _table_sheet(wb, t["unmet_demand"], result.unmet_demand[UNMET_COLUMNS])
     _table_sheet(wb, t["unused_supply"], result.unused_supply[UNUSED_COLUMNS])
-    _table_sheet(wb, t["by_kecamatan"], _by_kecamatan(scene), formats={"fill_rate": "0.0%"})
-    if scene.zones:
-        _table_sheet(wb, t["by_zone"], _by_zone(scene), formats={"fill_rate": "0.0%"})
+    ratio = {"fill_rate": "0.0%"}
+    _table_sheet(wb, t["by_kecamatan"], _by_kecamatan(scene.summary), formats=ratio)
+    if scene.summary.zones:
+        _table_sheet(wb, t["by_zone"], _by_zone(scene.summary), formats=ratio)
     _table_sheet(wb, t["rejected_rows"], result.rejected_rows[REJECTED_COLUMNS])
     if len(result.fixed_rows):
         _table_sheet(wb, t["fixed_rows"], result.fixed_rows[FIXED_COLUMNS])
@@ -55,56 +56,38 @@ def render_xlsx(scene: Scene) -> bytes:
     return _reproducible_xlsx(buf.getvalue(), wb)
 
 
-def _by_kecamatan(scene: Scene) -> pd.DataFrame:
-    k = pd.DataFrame(scene.kecamatan.drop(columns="geometry"))
-    k = k[(k["producers"] > 0) | (k["stores"] > 0)]
-    cols = [
+def _by_kecamatan(summary: Summary) -> pd.DataFrame:
+    """Return the *By kecamatan* sheet: ``summary.by_kecamatan`` (``zone`` when zoned)."""
+    zoned = bool(summary.zones)
+    columns = [
         "kode",
-        "nama",
+        "kecamatan",
         "kabupaten",
-        *(["zone"] if scene.zones else []),
+        *(["zone"] if zoned else []),
+        *("producers", "supply", "supplied", "stores", "demand", "received", "unmet", "fill_rate"),
+    ]
+    return pd.DataFrame(
+        [[getattr(r, c) for c in columns] for r in summary.by_kecamatan], columns=columns
+    )
+
+
+def _by_zone(summary: Summary) -> pd.DataFrame:
+    """Return the *By zone* sheet: ``summary.by_zone``, sorted by zone name."""
+    columns = [
+        "zone",
+        "kecamatan",
         "producers",
         "supply",
         "supplied",
         "stores",
         "demand",
-        "allocated",
+        "received",
         "unmet",
+        "received_from_other_zones",
         "fill_rate",
     ]
-    out = k[cols].rename(columns={"nama": "kecamatan", "allocated": "received"})
-    return out.sort_values("kode", kind="stable").reset_index(drop=True)
-
-
-def _by_zone(scene: Scene) -> pd.DataFrame:
-    k = _by_kecamatan(scene)
-    out = k.groupby("zone", sort=True).agg(
-        kecamatan=("kode", "size"),
-        producers=("producers", "sum"),
-        supply=("supply", "sum"),
-        supplied=("supplied", "sum"),
-        stores=("stores", "sum"),
-        demand=("demand", "sum"),
-        received=("received", "sum"),
-        unmet=("unmet", "sum"),
-    )
-    zone_p = scene.producers.set_index("id")["zone"]
-    zone_s = scene.stores.set_index("id")["zone"]
-    links = scene.links
-    if len(links):
-        cross = links[
-            zone_p.reindex(links["producer_id"]).to_numpy()
-            != zone_s.reindex(links["store_id"]).to_numpy()
-        ]
-        from_other = cross.groupby(zone_s.reindex(cross["store_id"]).to_numpy())["quantity"].sum()
-    else:
-        from_other = pd.Series(dtype=np.int64)
-    out["received_from_other_zones"] = from_other.reindex(out.index).fillna(0).astype(np.int64)
-    demand = out["demand"].to_numpy(float)
-    out["fill_rate"] = np.where(
-        demand > 0, out["received"] / np.where(demand > 0, demand, 1), np.nan
-    )
-    return out.reset_index()
+    rows = sorted(summary.by_zone, key=lambda r: r.zone)
+    return pd.DataFrame([[getattr(r, c) for c in columns] for r in rows], columns=columns)
 
 
 def _cell(value: object) -> object:
@@ -190,7 +173,7 @@ def _summary_sheet(ws: Any, scene: Scene) -> None:
     """Totals, reasons, per-product figures, parameters and inputs, as label/value rows."""
     from openpyxl.styles import Font
 
-    t, tot, result = scene.text, scene.totals, scene.result
+    t, s = scene.text, scene.summary
     rows: list[tuple[list[object], tuple[str | None, ...], bool]] = []
     count, ratio = "#,##0", "0.0%"
 
@@ -199,52 +182,47 @@ def _summary_sheet(ws: Any, scene: Scene) -> None:
 
     add([t["item"], t["value"]])
     for key in ("supply", "demand", "allocated", "unmet", "unused"):
-        add([t[key], tot[key]], count)
-    add([t["fill_rate"], tot["fill_rate"]], ratio)
-    add([t["unit_km"], round(tot["unit_km"], 3)], "#,##0.0")
-    mean_km = tot["mean_km"]
-    add([t["mean_km"], round(mean_km, 3) if mean_km is not None else None], "0.00")
-    for key, label in (
-        ("producers", "n_producers"),
-        ("stores", "n_stores"),
-        ("products", "n_products"),
-        ("candidates", "n_candidates"),
-        ("allocations", "n_allocations"),
-        ("rejected", "n_rejected"),
+        add([t[key], getattr(s.units, key)], count)
+    add([t["fill_rate"], s.fill_rate], ratio)
+    add([t["unit_km"], round(s.unit_km, 3)], "#,##0.0")
+    add([t["mean_km"], round(s.mean_km, 3) if s.mean_km is not None else None], "0.00")
+    for value, label in (
+        (s.counts.producers, "n_producers"),
+        (s.counts.stores, "n_stores"),
+        (s.counts.products, "n_products"),
+        (s.counts.candidate_pairs, "n_candidates"),
+        (s.counts.allocations, "n_allocations"),
+        (s.counts.rows_rejected, "n_rejected"),
     ):
-        add([t[label], tot[key]], count)
-    for title, table, qty in (
-        ("unmet_by_reason", result.unmet_demand, "unmet"),
-        ("unused_by_reason", result.unused_supply, "unused"),
+        add([t[label], value], count)
+    for title, reasons in (
+        ("unmet_by_reason", s.unmet_by_reason),
+        ("unused_by_reason", s.unused_by_reason),
     ):
         add([])
         add([t[title], t["rows"], t["units"]], bold=True)
-        if len(table):
-            grouped = table.groupby("kind", sort=True)[qty].agg(["size", "sum"])
-            for kind, r in grouped.iterrows():
-                label = t.get(f"kind.{kind}", str(kind))
-                add([label, int(r["size"]), int(r["sum"])], count, count)
+        for why in reasons:
+            add([t.get(f"kind.{why.kind}", why.kind), why.rows, why.units], count, count)
     add([])
     head = [t["by_product"], t["capacity"], t["ordered"], t["allocated_short"], t["fill_rate"]]
     add([h[:1].upper() + h[1:] for h in head], bold=True)
-    for product, supply, demand, allocated in _by_product(result):
-        fill = allocated / demand if demand else None
-        add([product, supply, demand, allocated, fill], count, count, count, ratio)
+    for p in s.by_product:
+        cells = [p.product or "-", p.supply, p.demand, p.allocated, p.fill_rate]
+        add(cells, count, count, count, ratio)
     add([])
     add([t["parameters"]], bold=True)
-    params = dict(result.config.params())
-    for key in ("producers", "stores", "distance"):
-        params.pop(key, None)
-    for key, value in sorted(params.items()):
+    for key, value in sorted(s.params.items()):
+        if key in ("distance", "cost_scale_per_km"):
+            continue  # the distance on its own row below; the cost scale is the solver's
         shown = "-" if value is None else value
         add([key, shown if isinstance(shown, (int, float, str)) else json.dumps(shown)])
-    add(["distance", distance_text(result.distance)])
+    add(["distance", distance_text(s.params["distance"])])
     add([])
     add([t["inputs"], t["rows_read"], t["rows_accepted"], t["rows_rejected"]], bold=True)
-    for fc in result.files:
-        add([fc.path, fc.read, fc.accepted, fc.rejected], count, count, count)
+    for f in s.files:
+        add([f.path, f.rows_read, f.rows_accepted, f.rows_rejected], count, count, count)
     add([])
-    add([t["tool"], f"umkm-alloc {__version__}"])
+    add([t["tool"], f"umkm-alloc {s.version}"])
 
     widths: dict[int, int] = {}
     for r, (cells, formats, bold) in enumerate(rows, start=1):
@@ -260,21 +238,6 @@ def _summary_sheet(ws: Any, scene: Scene) -> None:
     _style_header(ws, 2)
     ws.freeze_panes = "A2"
     _fit_widths(ws, widths)
-
-
-def _by_product(result: Result) -> list[tuple[str, int, int, int]]:
-    p = result.producers.groupby("product", sort=True)["qty"].sum()
-    s = result.stores.groupby("product", sort=True)[["qty", "allocated"]].sum()
-    names = sorted(set(p.index) | set(s.index), key=str)
-    return [
-        (
-            str(n) if str(n) else "-",
-            int(p.get(n, 0)),
-            int(s["qty"].get(n, 0)),
-            int(s["allocated"].get(n, 0)),
-        )
-        for n in names
-    ]
 
 
 def _reproducible_xlsx(data: bytes, wb: Any) -> bytes:
