@@ -35,6 +35,7 @@ ASSIGN_KEYS: dict[str, type] = {
     "report": bool,
     "strict": bool,
     "sheet": str,
+    "header_row": int,
     "lang": str,
 }
 #: Options of a run that do not change its result (not recorded in ``summary.json``).
@@ -77,7 +78,10 @@ class AssignConfig:
     strict
         Treat any rejected row as a failure (exit code 4).
     sheet
-        Worksheet to read from ``.xlsx`` inputs (default: the first).
+        Worksheet to read from workbook inputs (``.xlsx``, ``.xls``, ``.ods``): a name,
+        ``all`` (every sheet that has the header), or ``None`` for the first.
+    header_row
+        Line (sheet row) of the header in both inputs; ``None`` finds it in the first 30 rows.
     """
 
     producers: Path
@@ -95,6 +99,7 @@ class AssignConfig:
     osrm_retries: int = 3
     strict: bool = False
     sheet: str | None = None
+    header_row: int | None = None
     config_file: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -114,6 +119,11 @@ class AssignConfig:
             raise UsageError(
                 f"--osrm-table-size {self.osrm_table_size} is too small; give the server's "
                 "--max-table-size (100 by default)"
+            )
+        if self.header_row is not None and self.header_row < 1:
+            raise UsageError(
+                f"--header-row {self.header_row} is not allowed; give the line of the column "
+                "names, 1 or more"
             )
         if self.osrm_retries < 0:
             raise UsageError(f"--osrm-retries {self.osrm_retries} is not allowed; give 0 or more")

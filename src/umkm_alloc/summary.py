@@ -61,6 +61,7 @@ def summarize(result: Result) -> dict[str, Any]:
             "unused_rows": len(result.unused_supply),
             "rows_rejected": len(result.rejected_rows),
             "rows_fixed": len(result.fixed_rows),
+            "rows_skipped": len(result.skipped_rows),
         },
         "files": {
             kind: {
@@ -69,6 +70,8 @@ def summarize(result: Result) -> dict[str, Any]:
                 "rows_accepted": fc.accepted,
                 "rows_fixed": fc.fixed,
                 "rows_rejected": fc.rejected,
+                "rows_skipped": fc.skipped,
+                "reading": fc.reading.to_dict(),
             }
             for kind, fc in zip(("producers", "stores"), result.files, strict=True)
         },

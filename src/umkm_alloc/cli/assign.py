@@ -36,6 +36,7 @@ def assign_command(
     lang: o.Lang = None,
     strict: o.Strict = None,
     sheet: o.Sheet = None,
+    header_row: o.HeaderRow = None,
     quiet: o.Quiet = False,
     verbose: o.Verbose = False,
 ) -> None:
@@ -76,6 +77,7 @@ def assign_command(
                 "lang": lang,
                 "strict": strict,
                 "sheet": sheet,
+                "header_row": header_row,
             },
             config_file=config,
         )

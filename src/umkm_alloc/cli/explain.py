@@ -64,6 +64,7 @@ def explain_command(
     osrm_timeout: o.OsrmTimeout = None,
     osrm_retries: o.OsrmRetries = None,
     sheet: o.Sheet = None,
+    header_row: o.HeaderRow = None,
     fmt: FormatOpt = ExplainFormat.table,
     output: DataOut = "-",
     verbose: o.Verbose = False,
@@ -100,6 +101,7 @@ def explain_command(
                 "osrm_timeout": osrm_timeout,
                 "osrm_retries": osrm_retries,
                 "sheet": sheet,
+                "header_row": header_row,
             },
             config_file=config,
         )
