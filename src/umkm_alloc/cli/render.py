@@ -18,6 +18,7 @@ from umkm_alloc.labels import fmt_int, fmt_num, fmt_pct, labels
 from umkm_alloc.summary import summarize
 
 _SHOW_REJECTED = 10
+SHOW_ROWS = _SHOW_REJECTED
 
 
 _TERMINAL_LABELS = {
@@ -268,11 +269,9 @@ def _file_counts(console: Console, kind: str, fc: FileCounts, *, full: bool) -> 
         console.print(escape(f"  {'':<9} {note}"), style="dim" if not full else None)
 
 
-def render_skipped(console: Console, skipped: pd.DataFrame) -> None:
+def render_skipped(console: Console, skipped: pd.DataFrame, *, title: str = "Skipped rows") -> None:
     """Print the first rows set aside on purpose (title, numbering and total rows)."""
-    table = Table(
-        title=f"Skipped rows ({len(skipped)}): not data", title_justify="left", box=box.SIMPLE_HEAD
-    )
+    table = Table(title=f"{title} ({len(skipped)})", title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("file", "line", "reason"):
         table.add_column(col, overflow="fold")
     for row in skipped.head(_SHOW_REJECTED).itertuples(index=False):

@@ -61,7 +61,9 @@ EXAMPLE_IDS = ("contoh", "example")
 #: Headers of columns that hold whole numbers but never a product (contacts, registers).
 NOT_PRODUCTS = re.compile(
     r"(no|nomor)?_?(hp|telp|telepon|tlp|wa|whatsapp|handphone|kontak|nik|npwp|nib|iumk|pirt|"
-    r"rt|rw|kode_?pos|tahun|thn|umur|usia|tenaga_kerja|karyawan|omzet|omset|modal|aset)\b.*"
+    r"rt|rw|kode_?pos|tahun|thn|umur|usia|tenaga_kerja|karyawan|omzet|omset|modal|aset|"
+    r"keterangan|ket|catatan|notes?|alamat|desa|kelurahan|kel|email|pemilik|jenis_usaha|sektor)"
+    r"\b.*"
 )
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+_GUARDED = re.compile(r"'([=+\-@\t\r])")
+
+
+def _unguard(cell: str) -> str:
+    """Undo the formula guard of our own outputs: ``'-6.09, 106.18`` reads as written."""
+    return cell[1:] if cell[:1] == "'" and _GUARDED.match(cell) else cell
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class Grid:
     @classmethod
     def from_records(cls, sheet: str, records: list[tuple[int, list[str]]]) -> Grid:
         """Build a grid from ``(line, cells)`` records; blank records are dropped."""
-        rows = [(ln, [c.strip() for c in cells], len(cells)) for ln, cells in records]
+        rows = [(ln, [_unguard(c.strip()) for c in cells], len(cells)) for ln, cells in records]
         kept = [row for row in rows if any(row[1])]
         width = max((len(cells) for _, cells, _ in kept), default=0)
         columns = [

@@ -143,7 +143,9 @@ def split_sheet(grid: Grid, kind: str, path: object, *, header_row: int | None) 
     )
     _set_aside_totals(part, kind)
     if not len(part.lines) and not part.bad:
-        raise InputError(f"{label}: has a header but no data rows; add at least one row")
+        below = [n for n in part.skipped if n.line > part.header_line]
+        why = f" (line {below[0].line} is {below[0].reason})" if below else ""
+        raise InputError(f"{label}: has a header but no data rows{why}; add at least one row")
     return part
 
 

@@ -58,15 +58,20 @@ def wide_columns(part: Part, kind: str) -> list[int]:
     if kind not in QTY_COLUMN or "product" in part.mapping or QTY_COLUMN[kind] in part.mapping:
         return []
     used = set(part.mapping.values())
-    found = []
+    holding, empty = [], []
     for pos, head in enumerate(part.header):
         key = normalise_header(head)
         if pos in used or not head or key in NUMBER_ALIASES or _is_total(head):
             continue
         if NOT_PRODUCTS.fullmatch(key) or _is_merged_neighbour(part, pos):
             continue
-        if _holds_quantities(part.columns[pos]):
-            found.append(pos)
+        filled = _filled(part.columns[pos])
+        if filled.empty:
+            empty.append(pos)
+        elif _holds_quantities(filled):
+            holding.append(pos)
+    # a product nobody ordered this time is an empty column of the form
+    found = sorted(holding + empty) if holding else []
     return found if len(found) >= MIN_PRODUCTS else []
 
 
@@ -76,10 +81,11 @@ def _is_merged_neighbour(part: Part, pos: int) -> bool:
     return coords is not None and pos == coords + 1 and not part.header[pos]
 
 
-def _holds_quantities(cells: pd.Series) -> bool:
-    filled = cells[(cells != "") & ~cells.str.fullmatch(r"-|–|—")]
-    if filled.empty:
-        return False
+def _filled(cells: pd.Series) -> pd.Series:
+    return cells[(cells != "") & ~cells.str.fullmatch(r"-|–|—")]
+
+
+def _holds_quantities(filled: pd.Series) -> bool:
     good = filled.str.fullmatch(_QTY_LIKE.pattern, case=False).fillna(False)
     return bool(good.any()) and good.mean() >= 0.5
 
