@@ -79,6 +79,7 @@ def test_a_job_from_python_equals_the_command_line(small_job, tmp_path):
         "allocations.csv",
         "fixed_rows.csv",
         "rejected_rows.csv",
+        "skipped_rows.csv",
         "summary.json",
         "unmet_demand.csv",
         "unused_supply.csv",

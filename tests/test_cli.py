@@ -77,6 +77,7 @@ def test_out_dir_writes_every_table_and_nothing_to_stdout(small_job, tmp_path):
         "allocations.csv",
         "fixed_rows.csv",
         "rejected_rows.csv",
+        "skipped_rows.csv",
         "summary.json",
         "unmet_demand.csv",
         "unused_supply.csv",

@@ -107,7 +107,9 @@ def test_missing_sheet_is_a_usage_error(write):
     p = write("produsen.xlsx", as_xlsx("producers.csv"))
     result = runner.invoke(app, ["assign", str(p), str(EXAMPLES / "stores.csv"), "--sheet", "X"])
     assert result.exit_code == 2
-    assert result.stderr == f"error: --sheet 'X': {p} has no such sheet; its sheets are Data\n"
+    assert result.stderr == (
+        f"error: --sheet 'X': {p} has no such sheet; its sheets are Data (or give --sheet all)\n"
+    )
 
 
 def test_xlsx_line_numbers_are_sheet_rows(write):

@@ -30,6 +30,7 @@ def demo_files(tmp_path_factory):
         "unused_supply.csv",
         "rejected_rows.csv",
         "fixed_rows.csv",
+        "skipped_rows.csv",
         "summary.json",
         "report.cells.json",
     ],

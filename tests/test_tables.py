@@ -100,7 +100,8 @@ def test_two_columns_with_one_meaning(write):
         (b"store_id,kecamatan,demand\n", "has a header but no data rows"),
         (b"PK\x03\x04rest-of-zip", "is not a readable .xlsx workbook"),
         (b"\x00\x01\x02binary", "is a binary file"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old-xls", "an old .xls workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old-xls", "is not a readable .xls workbook"),
+        (b"PK\x03\x04\x14\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet", ".ods"),
     ],
 )
 def test_unusable_files(write, content, message):
@@ -120,7 +121,7 @@ def test_row_with_extra_fields_is_reported_not_dropped(write):
     table = read_table(write("s.csv", text), "stores")
     assert table.frame["store_id"].tolist() == ["S1", "S3"]
     assert table.bad_rows == (
-        (3, "has 4 fields but the header has 3; quote cells that contain the delimiter"),
+        ("", 3, "has 4 fields but the header has 3; quote cells that contain the delimiter"),
     )
 
 
@@ -137,6 +138,8 @@ def test_ignored_columns_are_listed(write):
         ("=SUM(A1)", "'=SUM(A1)"),
         ("+62", "'+62"),
         ("-x", "'-x"),
+        ("-6.05", "-6.05"),
+        ("-6.05, 106.2", "'-6.05, 106.2"),
         ("@cmd", "'@cmd"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
@@ -178,7 +181,7 @@ def test_write_atomic_respects_umask(tmp_path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import umkm_alloc.io.read as tables_module  # noqa: E402
+import umkm_alloc.io.csvtext as tables_module  # noqa: E402
 
 CELL = st.text(alphabet=st.sampled_from(list("abc 12.-,;|xyzé\t")), max_size=6)
 

@@ -102,7 +102,10 @@ class AssignConfig:
         Stop with :class:`~umkm_alloc.errors.StrictError` (exit code 4) right after the
         inputs are read when any row was rejected: nothing is solved or written.
     sheet
-        Worksheet to read from ``.xlsx`` inputs (default: the first).
+        Worksheet to read from workbook inputs (``.xlsx``, ``.xls``, ``.ods``): a name,
+        ``all`` (every sheet that has the header), or ``None`` for the first.
+    header_row
+        Line (sheet row) of the header in both inputs; ``None`` finds it in the first 30 rows.
     config_file
         The TOML file of the supply rules (``[zones]``, ``[rules]`` ...), read once, when the
         config is made. Its ``[assign]`` table is applied by :meth:`from_file` and
@@ -124,6 +127,7 @@ class AssignConfig:
     osrm_retries: int = 3
     strict: bool = False
     sheet: str | None = None
+    header_row: int | None = None
     config_file: Path | None = field(default=None, compare=False, metadata=_INTERNAL)
     #: The parsed ``config_file`` (read by :func:`resolve_assign`, else when the config is made).
     config_doc: Mapping[str, Any] | None = field(
@@ -149,6 +153,11 @@ class AssignConfig:
             raise UsageError(
                 f"--osrm-table-size {self.osrm_table_size} is too small; give the server's "
                 "--max-table-size (100 by default)"
+            )
+        if self.header_row is not None and self.header_row < 1:
+            raise UsageError(
+                f"--header-row {self.header_row} is not allowed; give the line of the column "
+                "names, 1 or more"
             )
         if self.osrm_retries < 0:
             raise UsageError(f"--osrm-retries {self.osrm_retries} is not allowed; give 0 or more")

@@ -108,7 +108,8 @@ def _select(
 def _not_found(result: Result, ident: str, what: str) -> str:
     path = result.config.stores if what == "store" else result.config.producers
     gone = result.rejected_rows[
-        (result.rejected_rows["file"] == str(path)) & (result.rejected_rows["id"] == ident)
+        result.rejected_rows["file"].str.startswith(str(path))
+        & (result.rejected_rows["id"] == ident)
     ]
     if len(gone):
         row = gone.iloc[0]

@@ -56,11 +56,16 @@ class Counts:
     unused_rows: int
     rows_rejected: int
     rows_fixed: int
+    rows_skipped: int
 
 
 @dataclass(frozen=True)
 class InputFile:
-    """Rows of one input file: read = accepted + rejected; fixed rows are accepted ones."""
+    """Rows of one input file: read = accepted + rejected + skipped; fixed rows are accepted.
+
+    ``reading`` is how the file was read (sheets, header row, id source, wide form), as
+    :meth:`umkm_alloc.io.reading.Reading.to_dict` gives it.
+    """
 
     kind: str  # "producers" or "stores"
     path: str
@@ -68,6 +73,8 @@ class InputFile:
     rows_accepted: int
     rows_fixed: int
     rows_rejected: int
+    rows_skipped: int
+    reading: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         """Return the entry of ``files`` in summary.json (without ``kind``, its key)."""
@@ -251,7 +258,16 @@ def summarize(result: Result) -> Summary:
         unit_km=float((alloc["quantity"] * alloc["distance_km"]).sum()),
         counts=_counts(result),
         files=tuple(
-            InputFile(kind, fc.path, fc.read, fc.accepted, fc.fixed, fc.rejected)
+            InputFile(
+                kind,
+                fc.path,
+                fc.read,
+                fc.accepted,
+                fc.fixed,
+                fc.rejected,
+                fc.skipped,
+                fc.reading.to_dict(),
+            )
             for kind, fc in zip(("producers", "stores"), result.files, strict=True)
         ),
         params={
@@ -285,6 +301,7 @@ def _counts(result: Result) -> Counts:
         unused_rows=len(result.unused_supply),
         rows_rejected=len(result.rejected_rows),
         rows_fixed=len(result.fixed_rows),
+        rows_skipped=len(result.skipped_rows),
     )
 
 

@@ -25,6 +25,7 @@ TABLES = (
     "unused_supply.csv",
     "rejected_rows.csv",
     "fixed_rows.csv",
+    "skipped_rows.csv",
     "summary.json",
 )
 #: The demo command, as ``make demo`` runs it (paths relative to the repository root).

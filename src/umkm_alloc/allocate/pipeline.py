@@ -47,7 +47,7 @@ class Result:
         The run configuration.
     producers, stores
         Accepted, geocoded rows (sorted by id, product) with ``allocated``.
-    allocations, unmet_demand, unused_supply, rejected_rows
+    allocations, unmet_demand, unused_supply, rejected_rows, fixed_rows, skipped_rows
         The output tables of DESIGN.md, sorted.
     files
         Row counts per input file.
@@ -90,6 +90,9 @@ class Result:
     boundaries: str
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     backend: DistanceBackend | None = field(default=None, compare=False, repr=False)
+    skipped_rows: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["file", "line", "reason"]), compare=False
+    )
 
     @cached_property
     def summary(self) -> Summary:
@@ -165,6 +168,7 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         boundaries=inputs.boundaries.source,
         timings=timings,
         backend=backend,
+        skipped_rows=inputs.skipped_rows,
     )
 
 

@@ -47,6 +47,8 @@ def _root(
 
 from umkm_alloc.cli import assign as _assign  # noqa: E402
 from umkm_alloc.cli import explain as _explain  # noqa: E402
+from umkm_alloc.cli import geocode as _geocode  # noqa: E402
+from umkm_alloc.cli import template as _template  # noqa: E402
 from umkm_alloc.cli import validate as _validate  # noqa: E402
 from umkm_alloc.cli import zones as _zones  # noqa: E402
 
@@ -54,6 +56,8 @@ _assign.register(app)
 _validate.register(app)
 _zones.register(app)
 _explain.register(app)
+_geocode.register(app)
+_template.register(app)
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ def assign_command(
     lang: o.Lang = None,
     strict: o.Strict = None,
     sheet: o.Sheet = None,
+    header_row: o.HeaderRow = None,
     quiet: o.Quiet = False,
     verbose: o.Verbose = False,
 ) -> None:

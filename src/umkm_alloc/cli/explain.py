@@ -70,6 +70,7 @@ def explain_command(
     osrm_timeout: o.OsrmTimeout = None,
     osrm_retries: o.OsrmRetries = None,
     sheet: o.Sheet = None,
+    header_row: o.HeaderRow = None,
     fmt: FormatOpt = ExplainFormat.table,
     data_output: DataOut = "-",
     verbose: o.Verbose = False,

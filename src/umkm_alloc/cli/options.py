@@ -185,7 +185,20 @@ Verbose = Annotated[
 ]
 Sheet = Annotated[
     str | None,
-    typer.Option("--sheet", help="Worksheet of .xlsx inputs [the first].", show_default=False),
+    typer.Option(
+        "--sheet",
+        help="Worksheet of .xlsx/.xls/.ods inputs, or 'all' for every sheet with the header "
+        "[the first].",
+        show_default=False,
+    ),
+]
+HeaderRow = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row",
+        help="Line (sheet row) of the column names [found in the first 30 rows].",
+        show_default=False,
+    ),
 ]
 Report = Annotated[
     bool | None,

@@ -10,11 +10,13 @@ from rich.table import Table
 
 from umkm_alloc.allocate import Result
 from umkm_alloc.inputs import Inputs
+from umkm_alloc.inputs.load import FileCounts
 from umkm_alloc.inputs.validate import REJECTION_KINDS
 from umkm_alloc.labels import fmt_int, fmt_num, fmt_pct, labels, limits_text
 from umkm_alloc.summary import KecamatanRow, ReasonCount, ZoneRow
 
 _SHOW_REJECTED = 10
+SHOW_ROWS = _SHOW_REJECTED
 
 
 _TERMINAL_LABELS = {
@@ -67,14 +69,8 @@ def render_assign(
         f"[bold]umkm-alloc assign[/bold]  {escape(limits_text(result.config, result.rules))} "
         f"by road ({escape(backend)}), boundaries {result.boundaries}"
     )
-    for f in s.files:
-        console.print(
-            escape(
-                f"  {f.kind:<9} {f.path}: {f.rows_read} rows read, "
-                f"{f.rows_accepted} accepted ({f.rows_fixed} after a fix), "
-                f"{f.rows_rejected} rejected"
-            )
-        )
+    for kind, fc in zip(("producers", "stores"), result.files, strict=True):
+        _file_counts(console, kind, fc, full=False)
     n = lambda v: fmt_int(v, lang)  # noqa: E731
     totals = Table(show_header=False, box=None, pad_edge=False)
     totals.add_column(style="bold")
@@ -106,6 +102,8 @@ def render_assign(
         render_fixed(console, result.fixed_rows)
     if len(result.rejected_rows):
         render_rejected(console, result.rejected_rows)
+    if len(result.skipped_rows):
+        render_skipped(console, result.skipped_rows)
     if verbose:
         times = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
         console.print(f"[dim]timings: {times}[/dim]")
@@ -239,6 +237,33 @@ def render_fixed(console: Console, fixed: pd.DataFrame) -> None:
         console.print(f"... and {len(fixed) - _SHOW_REJECTED} more (all in fixed_rows.csv)")
 
 
+def _file_counts(console: Console, kind: str, fc: FileCounts, *, full: bool) -> None:
+    """Print the row counts of one input file and how it was read."""
+    skipped = f", {fc.skipped} skipped" if fc.skipped or full else ""
+    console.print(
+        escape(
+            f"  {kind:<9} {fc.path}: {fc.read} rows read, {fc.accepted} accepted "
+            f"({fc.fixed} after a fix), {fc.rejected} rejected{skipped}"
+        )
+    )
+    for note in fc.reading.describe(full=full):
+        console.print(escape(f"  {'':<9} {note}"), style="dim" if not full else None)
+
+
+def render_skipped(console: Console, skipped: pd.DataFrame, *, title: str = "Skipped rows") -> None:
+    """Print the first rows set aside on purpose (title, numbering and total rows)."""
+    table = Table(title=f"{title} ({len(skipped)})", title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("file", "line", "reason"):
+        table.add_column(col, overflow="fold")
+    for row in skipped.head(_SHOW_REJECTED).itertuples(index=False):
+        table.add_row(*(escape(str(v)) for v in (row.file, row.line, row.reason)))
+    console.print(table)
+    if len(skipped) > _SHOW_REJECTED:
+        console.print(
+            f"... and {len(skipped) - _SHOW_REJECTED} more (all in skipped_rows.csv with --out-dir)"
+        )
+
+
 _EXAMPLES_PER_REASON = 3
 
 
@@ -246,12 +271,7 @@ def render_validation(console: Console, inputs: Inputs) -> None:
     """Print the outcome of every check: counts per file, reasons with examples, fixes."""
     console.print("[bold]umkm-alloc validate[/bold]")
     for kind, fc in zip(("producers", "stores"), inputs.files, strict=True):
-        console.print(
-            escape(
-                f"  {kind:<9} {fc.path}: {fc.read} rows read, {fc.accepted} accepted "
-                f"({fc.fixed} after a fix), {fc.rejected} rejected"
-            )
-        )
+        _file_counts(console, kind, fc, full=True)
     rejected = inputs.rejected_rows
     if len(rejected):
         table = Table(title="Rejected rows by reason", title_justify="left", box=box.SIMPLE_HEAD)
@@ -269,6 +289,8 @@ def render_validation(console: Console, inputs: Inputs) -> None:
         console.print(table)
     if len(inputs.fixed_rows):
         render_fixed(console, inputs.fixed_rows)
+    if len(inputs.skipped_rows):
+        render_skipped(console, inputs.skipped_rows)
     if not len(rejected) and not len(inputs.fixed_rows):
         console.print("All rows pass every check.")
 

@@ -39,6 +39,7 @@ def validate_command(
     boundaries: o.BoundariesOpt = None,
     snap_m: o.SnapM = None,
     sheet: o.Sheet = None,
+    header_row: o.HeaderRow = None,
     rejected_output: RejectedOut = None,
     strict: o.Strict = None,
     quiet: o.Quiet = False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -14,8 +14,15 @@ from umkm_alloc.config import AssignConfig
 from umkm_alloc.errors import InputError, StrictError
 from umkm_alloc.geo.boundaries import Boundaries, load_boundaries
 from umkm_alloc.inputs.place import geocode_rows
-from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS, Validated, validate_table
-from umkm_alloc.io.read import read_table
+from umkm_alloc.inputs.validate import (
+    FIXED_COLUMNS,
+    REJECTED_COLUMNS,
+    SKIPPED_COLUMNS,
+    Validated,
+    validate_table,
+)
+from umkm_alloc.io.read import SOURCE, read_table
+from umkm_alloc.io.reading import Reading
 from umkm_alloc.rules.model import Rules
 from umkm_alloc.rules.parse import check_categories_used, load_rules
 from umkm_alloc.rules.zones import ZoneMap
@@ -23,13 +30,19 @@ from umkm_alloc.rules.zones import ZoneMap
 
 @dataclass(frozen=True)
 class FileCounts:
-    """Rows of one input file: read = accepted + rejected; fixed rows are accepted ones."""
+    """Rows of one input file: read = accepted + rejected + skipped; fixed rows are accepted.
+
+    ``skipped`` rows were set aside on purpose (title, numbering and total rows); ``reading``
+    says how the file was read (sheets, header row, identifiers, wide columns).
+    """
 
     path: str
     read: int
     accepted: int
     rejected: int
     fixed: int
+    skipped: int = 0
+    reading: Reading = field(default_factory=Reading)
 
 
 Progress = Callable[[str], None]
@@ -53,6 +66,8 @@ class Inputs:
         ``file, line, id, reason, kind`` of every rejected row of both files.
     fixed_rows
         ``file, line, id, fix`` of every row that was accepted after a fix.
+    skipped_rows
+        ``file, line, reason`` of every row set aside on purpose (title, numbering, totals).
     files
         Row counts per input file.
     boundaries
@@ -69,6 +84,9 @@ class Inputs:
     boundaries: Boundaries
     rules: Rules
     zone_map: ZoneMap
+    skipped_rows: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS)
+    )
 
 
 def load_inputs(
@@ -103,8 +121,12 @@ def load_inputs(
     timings = {} if timings is None else timings
     note = progress or (lambda _stage: None)
     with timed("read", timings, note):
-        raw_p = read_table(config.producers, "producers", sheet=config.sheet)
-        raw_s = read_table(config.stores, "stores", sheet=config.sheet)
+        raw_p = read_table(
+            config.producers, "producers", sheet=config.sheet, header_row=config.header_row
+        )
+        raw_s = read_table(
+            config.stores, "stores", sheet=config.sheet, header_row=config.header_row
+        )
     with timed("validate", timings, note):
         val_p, val_s = validate_table(raw_p), validate_table(raw_s)
         _check_product_columns(val_p, val_s)
@@ -118,17 +140,17 @@ def load_inputs(
         _name_products(producers, stores)
         _categorise(producers, stores, rules, config)
         rejected = _stack(
-            [val_p.rejected, geo_p.rejected, val_s.rejected, geo_s.rejected],
+            [val_p.rejected, geo_p.rejected],
+            [val_s.rejected, geo_s.rejected],
             [*REJECTED_COLUMNS, "kind"],
-            val_p,
-            val_s,
         )
-        fixed = _stack([geo_p.fixed, geo_s.fixed], FIXED_COLUMNS, val_p, val_s)
+        fixed = _stack([geo_p.fixed], [geo_s.fixed], FIXED_COLUMNS)
+        skipped = _stack([val_p.skipped], [val_s.skipped], SKIPPED_COLUMNS)
     if (config.strict if strict is None else strict) and len(rejected):
         raise StrictError(STRICT_MESSAGE.format(n=len(rejected)), rejected_rows=rejected)
     files = (
-        _counts(val_p, len(producers), rejected, fixed),
-        _counts(val_s, len(stores), rejected, fixed),
+        _counts(val_p, len(producers), [val_p.rejected, geo_p.rejected], geo_p.fixed),
+        _counts(val_s, len(stores), [val_s.rejected, geo_s.rejected], geo_s.fixed),
     )
     return Inputs(
         producers=producers,
@@ -139,6 +161,7 @@ def load_inputs(
         boundaries=boundaries,
         rules=rules,
         zone_map=zone_map,
+        skipped_rows=skipped,
     )
 
 
@@ -201,27 +224,30 @@ def _categorise(
 
 
 def _stack(
-    parts: list[pd.DataFrame], columns: list[str], val_p: Validated, val_s: Validated
+    producers: list[pd.DataFrame], stores: list[pd.DataFrame], columns: list[str]
 ) -> pd.DataFrame:
-    """Concatenate per-file row tables, sorted by file (producers first) and line."""
-    kept = [p for p in parts if len(p)]
+    """Concatenate per-file row tables: producers first, then by sheet and line."""
+    kept = [p.assign(_f=f) for f, parts in enumerate((producers, stores)) for p in parts if len(p)]
     if not kept:
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
         return empty.astype({"line": np.int64})
     table = pd.concat(kept, ignore_index=True)
-    order = {str(val_p.table.path): 0, str(val_s.table.path): 1}
-    table["_f"] = table["file"].map(order)
-    table = table.sort_values(["_f", "line"], kind="stable").drop(columns="_f")
+    table = table.sort_values(["_f", SOURCE, "line"], kind="stable")
     table["line"] = table["line"].astype(np.int64)
     return table.reset_index(drop=True)[columns]
 
 
 def _counts(
-    val: Validated, accepted: int, rejected: pd.DataFrame, fixed: pd.DataFrame
+    val: Validated, accepted: int, rejected: list[pd.DataFrame], fixed: pd.DataFrame
 ) -> FileCounts:
-    path = str(val.table.path)
-    n_rej = int((rejected["file"] == path).sum()) if len(rejected) else 0
-    n_fix = int((fixed["file"] == path).sum()) if len(fixed) else 0
+    n_rej = sum(len(r) for r in rejected)
+    n_skip = len(val.skipped)
     return FileCounts(
-        path=path, read=accepted + n_rej, accepted=accepted, rejected=n_rej, fixed=n_fix
+        path=str(val.table.path),
+        read=accepted + n_rej + n_skip,
+        accepted=accepted,
+        rejected=n_rej,
+        fixed=len(fixed),
+        skipped=n_skip,
+        reading=val.table.reading,
     )

@@ -10,7 +10,8 @@ import shapely
 
 from umkm_alloc.geo.boundaries import Boundaries
 from umkm_alloc.geo.geocode import locate
-from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS, Validated
+from umkm_alloc.inputs.validate import FIX, FIXED_COLUMNS, REJECTED_COLUMNS, Validated, labels_of
+from umkm_alloc.io.read import SOURCE
 
 
 @dataclass(frozen=True)
@@ -126,30 +127,45 @@ def geocode_rows(validated: Validated, boundaries: Boundaries, *, snap_m: float)
     for col in ("kecamatan_code", "kecamatan_name", "kabupaten_name", "placed_by"):
         rows[col] = rows[col].astype(object)
 
-    path = str(validated.table.path)
+    files = labels_of(validated.table, rows[SOURCE].to_numpy())
+    src = rows[SOURCE].to_numpy()
     rejected = pd.DataFrame(
         {
-            "file": path,
+            "file": files[~ok],
             "line": rows["_line"].to_numpy()[~ok],
             "id": rows["id"].to_numpy()[~ok],
             "reason": reasons[~ok],
             "kind": kinds[~ok],
+            SOURCE: src[~ok],
         },
-        columns=[*REJECTED_COLUMNS, "kind"],
+        columns=[*REJECTED_COLUMNS, "kind", SOURCE],
     )
     rejected["line"] = rejected["line"].astype("int64")
-    fix_rows = sorted(fixes)
+    notes = _all_fixes(rows[FIX].to_numpy(), fixes, ok)
+    fix_rows = sorted(notes)
     fixed = pd.DataFrame(
         {
-            "file": path,
+            "file": files[fix_rows],
             "line": rows["_line"].to_numpy()[fix_rows],
             "id": rows["id"].to_numpy()[fix_rows],
-            "fix": [fixes[i] for i in fix_rows],
+            "fix": [notes[i] for i in fix_rows],
+            SOURCE: src[fix_rows],
         },
-        columns=FIXED_COLUMNS,
+        columns=[*FIXED_COLUMNS, SOURCE],
     )
     fixed["line"] = fixed["line"].astype("int64")
-    return Geocoded(accepted=rows[ok].reset_index(drop=True), rejected=rejected, fixed=fixed)
+    accepted = rows[ok].drop(columns=FIX).reset_index(drop=True)
+    return Geocoded(accepted=accepted, rejected=rejected, fixed=fixed)
+
+
+def _all_fixes(checked: np.ndarray, placed: dict[int, str], ok: np.ndarray) -> dict[int, str]:
+    """Return the fixes of the rows that were placed: validation's first, then geocoding's."""
+    out = {}
+    for i in np.flatnonzero(ok):
+        both = [t for t in (str(checked[i]), placed.get(int(i), "")) if t]
+        if both:
+            out[int(i)] = "; ".join(both)
+    return out
 
 
 def _try_swapped(

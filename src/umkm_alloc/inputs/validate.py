@@ -11,10 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from umkm_alloc.io.read import ID_COLUMN, LINE, QTY_COLUMN, RawTable
+from umkm_alloc.inputs.points import Reasons, add, check_coordinates, note_fix, to_number
+from umkm_alloc.io.read import ID_COLUMN, LINE, QTY_COLUMN, QTY_HEADER, SHEET, SOURCE, RawTable
+from umkm_alloc.io.wide import QUANTITY_WITH_UNIT
 
 REJECTED_COLUMNS = ["file", "line", "id", "reason"]
 FIXED_COLUMNS = ["file", "line", "id", "fix"]
+SKIPPED_COLUMNS = ["file", "line", "reason"]
+#: Hidden column of accepted rows: the fix validation made (``""`` when none).
+FIX = "_fix"
 
 #: Machine names of the rejection reasons (the ``kind`` column of rejected rows).
 REJECTION_KINDS = {
@@ -41,10 +46,14 @@ class Validated:
     accepted
         Rows that passed: ``id``, ``name``, ``lat``, ``lon`` (float, NaN when absent),
         ``kecamatan``, ``kabupaten``, ``product``, ``product_key``, ``category``, ``qty``
-        (int64), ``chain`` and ``_line``.
+        (int64), ``chain``, ``_line``, ``_src`` (the sheet's position) and ``_fix`` (what
+        validation fixed, ``""`` when nothing).
     rejected
-        ``file, line, id, reason`` for every row that failed, and ``kind``: the machine
-        names (:data:`REJECTION_KINDS`) of its reasons, ``;``-separated.
+        ``file, line, id, reason`` for every row that failed, ``kind``: the machine names
+        (:data:`REJECTION_KINDS`) of its reasons, ``;``-separated, and ``_src``.
+    skipped
+        ``file, line, reason, _src`` of the rows the reader set aside on purpose (title,
+        numbering and total rows).
 
     Notes
     -----
@@ -55,20 +64,22 @@ class Validated:
     table: RawTable
     accepted: pd.DataFrame
     rejected: pd.DataFrame
+    skipped: pd.DataFrame
 
     @property
     def rows_read(self) -> int:
-        """Data rows found in the file (accepted + rejected)."""
-        return len(self.accepted) + len(self.rejected)
+        """Data rows found in the file: accepted + rejected + skipped."""
+        return len(self.accepted) + len(self.rejected) + len(self.skipped)
 
 
 def validate_table(table: RawTable) -> Validated:
-    """Check every row of a producers or stores table.
+    """Check every row of a producers, stores or places table.
 
     Parameters
     ----------
     table
-        As returned by :func:`umkm_alloc.io.read.read_table`.
+        As returned by :func:`umkm_alloc.io.read.read_table`. A ``places`` table (for
+        ``geocode``) has its location checked only.
 
     Returns
     -------
@@ -77,13 +88,18 @@ def validate_table(table: RawTable) -> Validated:
     """
     frame = table.frame
     kind = table.kind
-    reasons: list[list[tuple[str, str]]] = [[] for _ in range(len(frame))]
+    reasons: Reasons = [[] for _ in range(len(frame))]
+    fixes: dict[int, str] = {}
     ids = frame[ID_COLUMN[kind]].astype(str)
-    _check_ids(ids, ID_COLUMN[kind], reasons)
-    qty = _check_quantity(frame[QTY_COLUMN[kind]], QTY_COLUMN[kind], table.decimal_comma, reasons)
-    lat, lon, swap = _check_coordinates(frame, table.decimal_comma, reasons)
+    if kind in QTY_COLUMN:
+        _check_ids(ids, ID_COLUMN[kind], reasons)
+        qty = _check_quantity(table, reasons, fixes)
+    else:
+        qty = pd.Series(np.zeros(len(frame), dtype=np.int64))
+    lat, lon, swap = check_coordinates(table, reasons, fixes)
     product_key = _check_products(frame, reasons)
-    _check_repeats(ids, product_key, frame["product"], frame[LINE], ID_COLUMN[kind], reasons)
+    if kind in QTY_COLUMN:
+        _check_repeats(ids, product_key, frame, ID_COLUMN[kind], reasons)
 
     ok = np.array([not r for r in reasons], dtype=bool)
     accepted = pd.DataFrame(
@@ -101,18 +117,46 @@ def validate_table(table: RawTable) -> Validated:
             "chain": frame["chain"].astype(str) if "chain" in frame else "",
             "swap_suspect": swap,
             LINE: frame[LINE],
+            SOURCE: frame[SOURCE],
+            FIX: [fixes.get(i, "") for i in range(len(frame))],
         }
     )[ok].reset_index(drop=True)
     for col in ("id", "name", "kecamatan", "kabupaten", "product", "product_key", "category"):
         accepted[col] = accepted[col].astype(object)
     accepted["chain"] = accepted["chain"].astype(object)
     accepted["qty"] = accepted["qty"].astype("int64")
+    accepted[FIX] = accepted[FIX].astype(object)
+    return Validated(
+        table=table,
+        accepted=accepted,
+        rejected=_rejected(table, ids, reasons, ~ok),
+        skipped=_skipped(table),
+    )
 
-    bad = ~ok
-    rejected_parts = [
+
+def _labels(table: RawTable, sheets: pd.Series) -> np.ndarray:
+    """Return the ``file`` cell of rows by their sheet names."""
+    names = sheets.to_numpy(dtype=object)
+    return np.array([table.label(str(s)) for s in names], dtype=object)
+
+
+def labels_of(table: RawTable, sources: np.ndarray) -> np.ndarray:
+    """Return the ``file`` cell of rows by the position of their sheet (``_src``)."""
+    names = [table.label(r.sheet) for r in table.reading.sheets] or [table.label("")]
+    return np.array(names, dtype=object)[np.asarray(sources, dtype=np.int64)]
+
+
+def _source_of(table: RawTable, sheets: list[str]) -> list[int]:
+    order = {r.sheet: i for i, r in enumerate(table.reading.sheets)}
+    return [order.get(s, 0) for s in sheets]
+
+
+def _rejected(table: RawTable, ids: pd.Series, reasons: Reasons, bad: np.ndarray) -> pd.DataFrame:
+    frame = table.frame
+    parts = [
         pd.DataFrame(
             {
-                "file": str(table.path),
+                "file": _labels(table, frame[SHEET][bad]),
                 "line": frame[LINE][bad].to_numpy(),
                 "id": ids[bad].to_numpy(),
                 "reason": [
@@ -123,33 +167,43 @@ def validate_table(table: RawTable) -> Validated:
                     for r, b in zip(reasons, bad, strict=True)
                     if b
                 ],
+                SOURCE: frame[SOURCE][bad].to_numpy(),
             }
         )
     ]
     if table.bad_rows:
-        rejected_parts.append(
+        sheets = [note.sheet for note in table.bad_rows]
+        parts.append(
             pd.DataFrame(
                 {
-                    "file": str(table.path),
-                    "line": [ln for ln, _ in table.bad_rows],
+                    "file": [table.label(s) for s in sheets],
+                    "line": [note.line for note in table.bad_rows],
                     "id": "",
-                    "reason": [why for _, why in table.bad_rows],
+                    "reason": [note.reason for note in table.bad_rows],
                     "kind": "bad_row",
+                    SOURCE: _source_of(table, sheets),
                 }
             )
         )
-    rejected = pd.concat(rejected_parts, ignore_index=True)
-    rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
+    rejected = pd.concat(parts, ignore_index=True)
+    rejected = rejected.sort_values([SOURCE, "line"], kind="stable").reset_index(drop=True)
     rejected["line"] = rejected["line"].astype("int64")
-    return Validated(table=table, accepted=accepted, rejected=rejected[[*REJECTED_COLUMNS, "kind"]])
+    rejected[SOURCE] = rejected[SOURCE].astype("int64")
+    return rejected[[*REJECTED_COLUMNS, "kind", SOURCE]]
 
 
-Reasons = list[list[tuple[str, str]]]
-
-
-def _add(reasons: Reasons, mask: np.ndarray, kind: str, make: object) -> None:
-    for i in np.flatnonzero(mask):
-        reasons[i].append((kind, make(i) if callable(make) else str(make)))
+def _skipped(table: RawTable) -> pd.DataFrame:
+    notes = sorted(table.skipped, key=lambda n: (_source_of(table, [n.sheet])[0], n.line))
+    sheets = [n.sheet for n in notes]
+    skipped = pd.DataFrame(
+        {
+            "file": pd.Series([table.label(s) for s in sheets], dtype=object),
+            "line": pd.Series([n.line for n in notes], dtype="int64"),
+            "reason": pd.Series([n.reason for n in notes], dtype=object),
+            SOURCE: pd.Series(_source_of(table, sheets), dtype="int64"),
+        }
+    )
+    return skipped
 
 
 def _collapse_spaces(value: object) -> str:
@@ -157,7 +211,7 @@ def _collapse_spaces(value: object) -> str:
 
 
 def _check_ids(ids: pd.Series, column: str, reasons: Reasons) -> None:
-    _add(
+    add(
         reasons,
         (ids == "").to_numpy(),
         "missing_id",
@@ -165,22 +219,30 @@ def _check_ids(ids: pd.Series, column: str, reasons: Reasons) -> None:
     )
 
 
-def _to_number(cells: pd.Series, *, decimal_comma: bool, thousands: bool) -> pd.Series:
-    text = cells.astype(str).str.strip().str.replace(" ", "", regex=False)
-    if decimal_comma:
-        if thousands:
-            grouped = text.str.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+(,\d*)?")
-            text = text.where(~grouped, text.str.replace(".", "", regex=False))
-        text = text.str.replace(",", ".", regex=False)
-    return pd.to_numeric(text, errors="coerce")
-
-
-def _check_quantity(
-    cells: pd.Series, column: str, decimal_comma: bool, reasons: Reasons
-) -> pd.Series:
-    values = _to_number(cells, decimal_comma=decimal_comma, thousands=True)
-    raw = values.to_numpy(dtype=float, na_value=np.nan)
+def _check_quantity(table: RawTable, reasons: Reasons, fixes: dict[int, str]) -> pd.Series:
+    frame = table.frame
+    column = QTY_COLUMN[table.kind]
+    cells = frame[column]
+    wide = frame[QTY_HEADER].astype(str)
+    # in a wide table the cell's column is the product: name it
+    named = (column + np.where(wide == "", "", " (column '" + wide + "')")).astype(object)
+    values = to_number(cells, decimal_comma=table.decimal_comma, thousands=True)
+    raw = values.to_numpy(dtype=float, na_value=np.nan).copy()
     empty = (cells == "").to_numpy()
+    read_as: dict[int, str] = {}
+    for i in np.flatnonzero(np.isnan(raw) & ~empty):
+        m = QUANTITY_WITH_UNIT.fullmatch(str(cells.iat[i]))
+        if m is None:
+            continue
+        number = to_number(
+            pd.Series([m.group(1)]), decimal_comma=table.decimal_comma, thousands=True
+        )
+        value = float(number.iat[0])
+        if np.isfinite(value):
+            raw[i] = value
+            read_as[int(i)] = (
+                f"{named[i]} {cells.iat[i]!r} read as {value:g} (the unit word dropped)"
+            )
     nan = np.isnan(raw) & ~empty
     finite = np.isfinite(raw)
     v = np.where(finite, raw, 0.0)
@@ -188,102 +250,56 @@ def _check_quantity(
     frac = finite & ~neg & (np.mod(v, 1) != 0)
     huge = finite & (np.abs(v) >= 2**53)
     q = "quantity"
-    _add(reasons, empty, q, f"{column} is empty; give a whole number of units >= 0")
-    _add(
+    add(reasons, empty, q, lambda i: f"{named[i]} is empty; give a whole number of units >= 0")
+    add(
         reasons,
         nan | (~finite & ~empty & ~nan),
         q,
-        lambda i: f"{column} {cells.iat[i]!r} is not a number; give a whole number of units >= 0",
+        lambda i: f"{named[i]} {cells.iat[i]!r} is not a number; give a whole number of units >= 0",
     )
-    _add(reasons, neg, q, lambda i: f"{column} {cells.iat[i]} is negative; give units >= 0")
-    _add(
+    add(reasons, neg, q, lambda i: f"{named[i]} {cells.iat[i]} is negative; give units >= 0")
+    add(
         reasons,
         frac,
         q,
-        lambda i: f"{column} {cells.iat[i]} is not a whole number; give whole units per period",
+        lambda i: f"{named[i]} {cells.iat[i]} is not a whole number; give whole units per period",
     )
-    _add(reasons, huge, q, lambda i: f"{column} {cells.iat[i]} is too large; check the value")
+    add(reasons, huge, q, lambda i: f"{named[i]} {cells.iat[i]} is too large; check the value")
     good = finite & ~neg & ~frac & ~huge
+    for i, text in read_as.items():
+        if good[i]:
+            note_fix(fixes, i, text)
     return pd.Series(np.where(good, v, 0).astype("int64"))
-
-
-def _check_coordinates(
-    frame: pd.DataFrame, decimal_comma: bool, reasons: Reasons
-) -> tuple[pd.Series, pd.Series, np.ndarray]:
-    lat_txt, lon_txt = frame["lat"], frame["lon"]
-    lat = _to_number(lat_txt, decimal_comma=decimal_comma, thousands=False)
-    lon = _to_number(lon_txt, decimal_comma=decimal_comma, thousands=False)
-    lat_empty = (lat_txt == "").to_numpy()
-    lon_empty = (lon_txt == "").to_numpy()
-    kec_empty = (frame["kecamatan"] == "").to_numpy()
-    none = lat_empty & lon_empty
-    c = "coordinates"
-    _add(
-        reasons,
-        none & kec_empty,
-        "no_location",
-        "no coordinates and no kecamatan; give lat and lon, or the kecamatan name or code",
-    )
-    _add(reasons, lat_empty & ~lon_empty, c, "lon is given but lat is empty; give both or neither")
-    _add(reasons, lon_empty & ~lat_empty, c, "lat is given but lon is empty; give both or neither")
-    lat_v = lat.to_numpy(dtype=float, na_value=np.nan)
-    lon_v = lon.to_numpy(dtype=float, na_value=np.nan)
-    lat_bad = ~lat_empty & ~np.isfinite(lat_v)
-    lon_bad = ~lon_empty & ~np.isfinite(lon_v)
-    _add(
-        reasons,
-        lat_bad,
-        c,
-        lambda i: f"lat {lat_txt.iat[i]!r} is not a number; give decimal degrees like -6.05",
-    )
-    _add(
-        reasons,
-        lon_bad,
-        c,
-        lambda i: f"lon {lon_txt.iat[i]!r} is not a number; give decimal degrees like 106.2",
-    )
-    with np.errstate(invalid="ignore"):
-        lat_range = np.isfinite(lat_v) & (np.abs(lat_v) > 90)
-        lon_range = np.isfinite(lon_v) & (np.abs(lon_v) > 180)
-        # a latitude of 106 with a longitude of -6 is a swapped pair, not a bad row:
-        # geocoding swaps it back when the swapped point lies inside the boundaries
-        swap = lat_range & ~lon_range & (np.abs(lat_v) <= 180) & (np.abs(lon_v) <= 90)
-    _add(
-        reasons, lat_range & ~swap, c, lambda i: f"lat {lat_txt.iat[i]} is outside -90..90 degrees"
-    )
-    _add(reasons, lon_range, c, lambda i: f"lon {lon_txt.iat[i]} is outside -180..180 degrees")
-    return pd.Series(lat_v), pd.Series(lon_v), swap
 
 
 def _check_products(frame: pd.DataFrame, reasons: Reasons) -> pd.Series:
     present = "product" in frame.attrs.get("present", ())
     key = frame["product"].map(_collapse_spaces).str.casefold()
     if present:
-        _add(reasons, (key == "").to_numpy(), "product_empty", "product is empty; name the product")
+        add(reasons, (key == "").to_numpy(), "product_empty", "product is empty; name the product")
     return key.astype(object)
 
 
 def _check_repeats(
-    ids: pd.Series,
-    product_key: pd.Series,
-    products: pd.Series,
-    lines: pd.Series,
-    column: str,
-    reasons: Reasons,
+    ids: pd.Series, product_key: pd.Series, frame: pd.DataFrame, column: str, reasons: Reasons
 ) -> None:
-    keyed = pd.DataFrame({"id": ids, "p": product_key, "line": lines})
+    products, lines = frame["product"], frame[LINE]
+    keyed = pd.DataFrame({"id": ids, "p": product_key, "line": lines, "sheet": frame[SHEET]})
     keyed = keyed[keyed["id"] != ""]
     dup = keyed.duplicated(["id", "p"], keep="first")
     if not dup.any():
         return
-    first_line = keyed.groupby(["id", "p"], sort=False)["line"].transform("min")
+    first = keyed.groupby(["id", "p"], sort=False)[["line", "sheet"]].transform("first")
     for pos in keyed.index[dup]:
         prod = " ".join(str(products.iat[pos]).split())
         what = f"{column} {ids.iat[pos]!r}" + (f" with product {prod!r}" if prod else "")
+        where = f"line {first['line'].loc[pos]}"
+        if first["sheet"].loc[pos] != frame[SHEET].iat[pos]:
+            where += f" of sheet {first['sheet'].loc[pos]!r}"
         reasons[pos].append(
             (
                 "repeat",
-                f"repeats {what} first given on line {first_line.loc[pos]}; "
+                f"repeats {what} first given on {where}; "
                 "repeats are rejected, not summed: merge them into one row",
             )
         )

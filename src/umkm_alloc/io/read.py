@@ -1,49 +1,58 @@
-"""Reading input tables: CSV dialects and encodings, ``.xlsx``, header aliases."""
+"""Reading input tables: CSV dialects, workbooks, where the table sits, long or wide.
+
+:func:`read_table` is a chain of steps: bytes -> grids (one per CSV file or sheet,
+:mod:`~umkm_alloc.io.csvtext`, :mod:`~umkm_alloc.io.workbook`) -> parts (header found, rows
+that are not data set aside, :mod:`~umkm_alloc.io.layout`) -> one frame of text cells under
+canonical names (wide tables melted, :mod:`~umkm_alloc.io.wide`).
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from umkm_alloc.errors import InputError, UsageError
+from umkm_alloc.io.columns import (
+    COMMON_ALIASES,
+    ID_ALIASES,
+    ID_COLUMN,
+    KIND_COLUMNS,
+    NUMBER_ALIASES,
+    QTY_COLUMN,
+    normalise_header,
+)
+from umkm_alloc.io.csvtext import csv_grid, decode, sniff_delimiter
+from umkm_alloc.io.grid import Grid
+from umkm_alloc.io.layout import Part, RowNote, split_sheet, where
+from umkm_alloc.io.reading import Reading, SheetReading
+from umkm_alloc.io.wide import melt, wide_columns
+from umkm_alloc.io.workbook import ALL_SHEETS, workbook_format, workbook_grids
 
 LINE = "_line"
+#: Hidden columns of a raw frame: sheet name, sheet order, header of a wide quantity cell.
+SHEET, SOURCE, QTY_HEADER = "_sheet", "_src", "_qtycol"
 
-#: Canonical column -> accepted header names (after trimming and case-folding).
-COMMON_ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("name", "nama", "nama_usaha", "nama_toko"),
-    "lat": ("lat", "latitude", "lintang", "y"),
-    "lon": ("lon", "lng", "long", "longitude", "bujur", "x"),
-    "kecamatan": ("kecamatan", "kec", "district"),
-    "kabupaten": ("kabupaten", "kab", "kota", "regency"),
-    "product": ("product", "produk", "item"),
-    "category": ("category", "kategori"),
-}
-ID_ALIASES = ("id", "kode", "id_umkm", "id_toko")
+__all__ = [
+    "COMMON_ALIASES",
+    "ID_ALIASES",
+    "ID_COLUMN",
+    "KIND_COLUMNS",
+    "LINE",
+    "QTY_COLUMN",
+    "RawTable",
+    "RowNote",
+    "normalise_header",
+    "read_table",
+    "source_label",
+]
 
-KIND_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "producers": {
-        "producer_id": ("producer_id", *ID_ALIASES),
-        **COMMON_ALIASES,
-        "capacity": ("capacity", "kapasitas", "supply", "stok"),
-    },
-    "stores": {
-        "store_id": ("store_id", *ID_ALIASES),
-        **COMMON_ALIASES,
-        "demand": ("demand", "permintaan", "pesanan", "order"),
-        "chain": ("chain", "jaringan", "brand"),
-    },
-}
-ID_COLUMN = {"producers": "producer_id", "stores": "store_id"}
-QTY_COLUMN = {"producers": "capacity", "stores": "demand"}
 
-DELIMITERS = (",", ";", "\t", "|")
+def source_label(path: Path | str, sheet: str) -> str:
+    """Return the ``file`` cell of a row: the path, and ``[sheet]`` for a workbook's rows."""
+    return f"{path} [{sheet}]" if sheet else str(path)
 
 
 @dataclass(frozen=True)
@@ -55,16 +64,28 @@ class RawTable:
     path
         The file it came from.
     kind
-        ``producers`` or ``stores``.
+        ``producers``, ``stores`` or ``places``.
     frame
-        One row per data row; canonical columns hold ``str`` (``""`` when empty); ``_line``
-        holds the file line on which the row starts (the header is line 1).
+        One row per data row (per product cell of a wide table); canonical columns hold
+        ``str`` (``""`` when empty); ``_line`` the file line (or sheet row) of the row,
+        ``_sheet`` its sheet (``""`` for CSV), ``_src`` the sheet's position among those
+        read, ``_qtycol`` the header of a wide table's quantity cell (``""`` when long).
     delimiter, encoding
-        The detected dialect; with ``;`` numbers may use a decimal comma.
+        The detected dialect (``encoding`` is ``xlsx``, ``xls`` or ``ods`` for workbooks);
+        with ``;`` numbers may use a decimal comma.
     ignored_columns
         Header names that matched no known column.
     bad_rows
-        ``(line, reason)`` for rows that could not be split into the header's columns.
+        Rows that could not be split into the header's columns, with the reason.
+    skipped
+        Rows set aside on purpose: title rows above the header, the numbering row, total
+        rows, the template's example row, wide rows without any quantity.
+    reading
+        The decisions taken: sheets, header rows, identifier source, wide columns.
+    headers
+        Canonical column -> the header as written (for messages).
+    cells
+        ``places`` only: every column of the data rows as written, aligned with ``frame``.
     """
 
     path: Path
@@ -73,31 +94,40 @@ class RawTable:
     delimiter: str
     encoding: str
     ignored_columns: tuple[str, ...]
-    bad_rows: tuple[tuple[int, str], ...]
+    bad_rows: tuple[RowNote, ...]
+    skipped: tuple[RowNote, ...] = ()
+    reading: Reading = field(default_factory=Reading)
+    headers: dict[str, str] = field(default_factory=dict)
+    cells: pd.DataFrame | None = None
 
     @property
     def decimal_comma(self) -> bool:
         """Whether numbers may be written with a decimal comma (``;``-separated files)."""
         return self.delimiter == ";"
 
+    def label(self, sheet: str) -> str:
+        """Return the ``file`` cell of a row of ``sheet``."""
+        return source_label(self.path, sheet)
 
-def normalise_header(name: str) -> str:
-    """Return the matching key of a header cell: trimmed, case-folded, ``_`` for spaces."""
-    return re.sub(r"[\s\-]+", "_", name.strip().casefold())
 
-
-def read_table(path: Path, kind: str, *, sheet: str | None = None) -> RawTable:
-    """Read a producers or stores table.
+def read_table(
+    path: Path, kind: str, *, sheet: str | None = None, header_row: int | None = None
+) -> RawTable:
+    """Read a producers, stores or places table.
 
     Parameters
     ----------
     path
-        A CSV file (``,`` ``;`` tab or ``|``; UTF-8 with or without BOM, or Windows-1252)
-        or an Excel workbook (``.xlsx``).
+        A CSV file (``,`` ``;`` tab or ``|``; UTF-8 with or without BOM, Windows-1252 or
+        UTF-16) or a workbook (``.xlsx``, ``.xls``, ``.ods``).
     kind
-        ``producers`` or ``stores``: selects the required columns and their aliases.
+        ``producers`` or ``stores`` (selects the required columns and their aliases), or
+        ``places`` (any table with a location, for ``geocode``: never read as wide).
     sheet
-        Worksheet of an ``.xlsx`` file (default: the first one).
+        Worksheet of a workbook: a name, ``all`` (every visible sheet that has the header),
+        or ``None`` for the first visible sheet.
+    header_row
+        Line (sheet row) of the header; ``None`` finds it among the first 30 rows.
 
     Returns
     -------
@@ -107,41 +137,56 @@ def read_table(path: Path, kind: str, *, sheet: str | None = None) -> RawTable:
     Raises
     ------
     UsageError
-        The file does not exist.
+        The file does not exist, or ``sheet`` / ``header_row`` do not fit it.
     InputError
         The file is unreadable, empty, or lacks a required column.
     """
     data = _read_bytes(path, kind)
-    if data.startswith(b"PK\x03\x04"):
-        records, encoding, delimiter = _xlsx_records(data, path, sheet), "xlsx", ""
+    fmt = workbook_format(data)
+    hidden: tuple[str, ...] = ()
+    if fmt is not None:
+        chosen = workbook_grids(data, path, fmt, sheet)
+        grids, hidden, delimiter, encoding = chosen.grids, chosen.hidden, "", fmt
     else:
-        text, encoding = _decode(data, path)
-        delimiter = _sniff_delimiter(text)
-        fast = _fast_csv(text, delimiter)
-        if fast is not None:
-            header, columns = fast
-            mapping, ignored = _map_columns(header, kind, path)
-            return RawTable(
-                path=path,
-                kind=kind,
-                frame=_columns_to_frame(columns, mapping, kind),
-                delimiter=delimiter,
-                encoding=encoding,
-                ignored_columns=tuple(ignored),
-                bad_rows=(),
+        text, encoding = decode(data, path)
+        delimiter = sniff_delimiter(text)
+        grids = [csv_grid(text, delimiter, path)]
+    every = sheet is not None and sheet.strip().casefold() == ALL_SHEETS and fmt is not None
+    parts, left_out = _parts(grids, kind, path, header_row, every=every)
+    frames, skipped, sheets = [], [], []
+    for src, (part, wide) in enumerate(parts):
+        frame, notes = _frame(part, kind, wide, src)
+        frames.append(frame)
+        skipped.extend(part.skipped + notes)
+        sheets.append(
+            SheetReading(
+                sheet=part.sheet,
+                header_row=part.header_line,
+                id_from=part.id_from,
+                wide_columns=tuple(part.header[p] for p in wide),
             )
-        records = _csv_records(text, delimiter, path)
-    header, rows, bad = _split_rows(records, path)
-    mapping, ignored = _map_columns(header, kind, path)
-    frame = _to_frame(header, rows, mapping, kind)
+        )
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    prefixed = _prefix_ids(frame, kind, parts)
+    frame.attrs["present"] = _present(parts, kind)
+    reading = Reading(
+        format=fmt or "csv",
+        sheets=tuple(sheets),
+        left_out=tuple(left_out) + tuple((name, "hidden") for name in hidden),
+        ids_prefixed=prefixed,
+    )
     return RawTable(
         path=path,
         kind=kind,
         frame=frame,
         delimiter=delimiter,
         encoding=encoding,
-        ignored_columns=tuple(ignored),
-        bad_rows=tuple(bad),
+        ignored_columns=tuple(dict.fromkeys(c for p, _ in parts for c in p.ignored)),
+        bad_rows=tuple(note for p, _ in parts for note in p.bad),
+        skipped=tuple(skipped),
+        reading=reading,
+        headers=_headers(parts),
+        cells=_cells(parts) if kind == "places" else None,
     )
 
 
@@ -149,279 +194,152 @@ def _read_bytes(path: Path, kind: str) -> bytes:
     if not path.exists():
         raise UsageError(f"{path}: no such {kind} file; check the path")
     if path.is_dir():
-        raise UsageError(f"{path}: is a folder, not a {kind} table; give a CSV file")
+        raise UsageError(f"{path}: is a folder, not a {kind} table; give a CSV file or a workbook")
     try:
         return path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
 
 
-def _decode(data: bytes, path: Path) -> tuple[str, str]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text" export
+def _parts(
+    grids: list[Grid], kind: str, path: Path, header_row: int | None, *, every: bool
+) -> tuple[list[tuple[Part, list[int]]], list[tuple[str, str]]]:
+    """Split every grid; with ``every`` (``--sheet all``) a sheet without the header is left out."""
+    parts: list[tuple[Part, list[int]]] = []
+    left_out: list[tuple[str, str]] = []
+    first_error: Exception | None = None
+    for grid in grids:
         try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: broken UTF-16 text; save the file as CSV UTF-8") from exc
-    if data.startswith((b"\xd0\xcf\x11\xe0", b"\x00\x00")) or b"\x00" in data[:4096]:
-        raise InputError(
-            f"{path}: is a binary file, not a CSV or .xlsx table (an old .xls workbook?); "
-            "save it as .xlsx or CSV UTF-8"
-        )
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: byte {exc.start} is neither UTF-8 nor Windows-1252 text; save the file as "
-            "CSV UTF-8"
-        ) from exc
-
-
-def _sniff_delimiter(text: str) -> str:
-    """Pick the delimiter that splits the header line into the most fields (quotes honoured)."""
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    best, best_n = ",", 1
-    for delim in DELIMITERS:
-        n = len(next(csv.reader([first], delimiter=delim), []))
-        if n > best_n:
-            best, best_n = delim, n
-    return best
-
-
-def _fast_csv(text: str, delimiter: str) -> tuple[list[str], list[pd.Series]] | None:
-    """Read a plain CSV with pyarrow when every record is exactly one non-blank line.
-
-    That is what large exports look like, and then the file line of data row ``i`` is
-    ``i + 2``. Anything else (quotes, blank lines, ragged rows) returns ``None`` and takes
-    the careful path, which gives the same table.
-    """
-    if '"' in text or "\x00" in text:
-        return None
-    body = text.rstrip("\r\n")
-    if not body or not body[0].strip() or "\n\n" in body or "\n\r\n" in body:
-        return None
-    first_line = body.split("\n", 1)[0].rstrip("\r")
-    header = first_line.split(delimiter)
-    width = len(header)
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-    except ImportError:  # pragma: no cover - pyarrow is a dependency
-        return None
-    names = [f"c{i}" for i in range(width)]
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(body.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                quote_char=False,
-                newlines_in_values=False,
-                ignore_empty_lines=False,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, ValueError):
-        return None
-    if table.num_rows != body.count("\n"):
-        return None
-    columns = [
-        pd.Series(table.column(name).to_numpy(zero_copy_only=False), dtype=object).str.strip()
-        for name in names
-    ]
-    keep = width
-    while keep and not header[keep - 1].strip():
-        if (columns[keep - 1] != "").any():
-            return None  # cells under an empty header: let the careful path report them
-        keep -= 1
-    if keep == 0:
-        return None
-    columns = columns[:keep]
-    lines = pd.Series(np.arange(2, table.num_rows + 2, dtype=np.int64))
-    blank = np.logical_and.reduce([(c == "").to_numpy() for c in columns])
-    if not (~blank).any():
-        return None  # no data rows: the careful path says so
-    columns = [c[~blank].reset_index(drop=True) for c in columns]
-    columns.append(lines[~blank].reset_index(drop=True))
-    return header[:keep], columns
-
-
-def _columns_to_frame(columns: list[pd.Series], mapping: dict[str, int], kind: str) -> pd.DataFrame:
-    """Frame of canonical columns from :func:`_fast_csv` output (its last column: lines)."""
-    n = len(columns[-1])
-    data: dict[str, object] = {LINE: columns[-1].astype("int64")}
-    for canon in KIND_COLUMNS[kind]:
-        pos = mapping.get(canon)
-        data[canon] = columns[pos] if pos is not None else pd.Series([""] * n, dtype=object)
-    frame = pd.DataFrame(data)
-    for canon in KIND_COLUMNS[kind]:
-        frame[canon] = frame[canon].astype(object)
-    frame.attrs["present"] = tuple(c for c in KIND_COLUMNS[kind] if c in mapping)
-    return frame
-
-
-def _csv_records(text: str, delimiter: str, path: Path) -> list[tuple[int, list[str]]]:
-    """Split CSV text into ``(start line, cells)`` records; quotes may span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[tuple[int, list[str]]] = []
-    prev_end = 0
-    try:
-        for record in reader:
-            records.append((prev_end + 1, record))
-            prev_end = reader.line_num
-    except csv.Error as exc:
-        raise InputError(
-            f"{path}, line {reader.line_num}: {exc}; check for an unclosed quote"
-        ) from exc
-    return records
-
-
-def _xlsx_records(data: bytes, path: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
-    """Read a worksheet into ``(row number, cells as text)`` records."""
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise InputError(
-            f"{path}: is not a readable .xlsx workbook ({type(exc).__name__}); open it in Excel "
-            "and save it again, or export the sheet as CSV"
-        ) from exc
-    try:
-        if sheet is None:
-            ws = book.worksheets[0] if book.worksheets else None
-            if ws is None:
-                raise InputError(f"{path}: the workbook has no worksheet")
-        elif sheet in book.sheetnames:
-            ws = book[sheet]
-        else:
-            raise UsageError(
-                f"--sheet {sheet!r}: {path} has no such sheet; its sheets are "
-                f"{', '.join(book.sheetnames)}"
-            )
-        records = []
-        for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            records.append((number, [_cell_text(v) for v in row]))
-        return records
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise InputError(
-            f"{path}: the worksheet cannot be read ({type(exc).__name__}); open it in Excel and "
-            "save it again, or export the sheet as CSV"
-        ) from exc
-    finally:
-        book.close()
-
-
-def _cell_text(value: object) -> str:
-    """Excel cell -> the text a CSV export would hold (``10.0`` -> ``10``)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def _split_rows(
-    records: list[tuple[int, list[str]]], path: Path
-) -> tuple[list[str], list[tuple[int, list[str]]], list[tuple[int, str]]]:
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    bad: list[tuple[int, str]] = []
-    for start, record in records:
-        if not any(cell.strip() for cell in record):
+            part = split_sheet(grid, kind, path, header_row=header_row)
+            wide = wide_columns(part, kind)
+            _check_required(part, kind, path, wide)
+        except (InputError, UsageError) as exc:
+            if not every:
+                raise
+            first_error = first_error or exc
+            left_out.append((grid.sheet, str(exc).removeprefix(where(path, grid.sheet) + ": ")))
             continue
-        if header is None:
-            header = record
-            continue
-        rows.append((start, record))
-    if header is None:
-        raise InputError(f"{path}: is empty; it needs a header row and at least one data row")
-    width = len(header)
-    while width and not header[width - 1].strip():
-        width -= 1
-    kept: list[tuple[int, list[str]]] = []
-    for line, record in rows:
-        extra = [c for c in record[width:] if c.strip()]
-        if extra:
-            bad.append(
-                (
-                    line,
-                    f"has {len(record)} fields but the header has {width}; "
-                    "quote cells that contain the delimiter",
-                )
-            )
-            continue
-        kept.append((line, record[:width] + [""] * (width - len(record))))
-    if not kept and not bad:
-        raise InputError(f"{path}: has a header but no data rows; add at least one row")
-    return header[:width], kept, bad
+        parts.append((part, wide))
+    if not parts:
+        if first_error is None:
+            raise InputError(f"{path}: the workbook has no worksheet")
+        raise first_error
+    return parts, left_out
 
 
-def _map_columns(header: list[str], kind: str, path: Path) -> tuple[dict[str, int], list[str]]:
+def _check_required(part: Part, kind: str, path: Path, wide: list[int]) -> None:
+    label = where(path, part.sheet)
     spec = KIND_COLUMNS[kind]
-    lookup = {alias: canon for canon, aliases in spec.items() for alias in aliases}
-    mapping: dict[str, int] = {}
-    ignored: list[str] = []
-    for pos, raw in enumerate(header):
-        canon = lookup.get(normalise_header(raw))
-        if canon is None:
-            if raw.strip():
-                ignored.append(raw.strip())
-            continue
-        if canon in mapping:
-            first = header[mapping[canon]].strip()
-            raise InputError(
-                f"{path}: columns {first!r} and {raw.strip()!r} both mean {canon}; "
-                "rename or delete one of them"
-            )
-        mapping[canon] = pos
-    found = ", ".join(h.strip() for h in header if h.strip()) or "(none)"
-    required = [ID_COLUMN[kind], QTY_COLUMN[kind]]
-    missing = [c for c in required if c not in mapping]
-    if missing:
-        col = missing[0]
+    mapping = part.mapping
+    found = ", ".join(h for h in part.header if h) or "(none)"
+    qty = QTY_COLUMN.get(kind)
+    if qty is not None and qty not in mapping and not wide:
         raise InputError(
-            f"{path}: required column {col} is missing (accepted names: "
-            f"{', '.join(spec[col])}); found: {found}"
+            f"{label}: required column {qty} is missing (accepted names: "
+            f"{', '.join(spec[qty])}); found: {found}"
         )
-    has_coords = "lat" in mapping and "lon" in mapping
-    if not has_coords and "kecamatan" not in mapping:
-        if ("lat" in mapping) != ("lon" in mapping):
-            have, lack = ("lat", "lon") if "lat" in mapping else ("lon", "lat")
-            raise InputError(
-                f"{path}: has a {have} column but no {lack} column (accepted names: "
-                f"{', '.join(spec[lack])}); found: {found}"
-            )
+    if ("lat" in mapping and "lon" in mapping) or "coordinates" in mapping:
+        return
+    if "kecamatan" in mapping:
+        return
+    if ("lat" in mapping) != ("lon" in mapping):
+        have, lack = ("lat", "lon") if "lat" in mapping else ("lon", "lat")
         raise InputError(
-            f"{path}: needs lat and lon columns, or a kecamatan column (accepted names: "
-            f"{', '.join(spec['lat'])} / {', '.join(spec['lon'])} / "
-            f"{', '.join(spec['kecamatan'])}); found: {found}"
+            f"{label}: has a {have} column but no {lack} column (accepted names: "
+            f"{', '.join(spec[lack])}); found: {found}"
         )
-    return mapping, ignored
+    raise InputError(
+        f"{label}: needs lat and lon columns, or a kecamatan column, or one column of "
+        f"coordinates (accepted names: {', '.join(spec['lat'])} / {', '.join(spec['lon'])} / "
+        f"{', '.join(spec['kecamatan'])} / {', '.join(spec['coordinates'][:7])}); found: {found}"
+    )
 
 
-def _to_frame(
-    header: list[str], rows: list[tuple[int, list[str]]], mapping: dict[str, int], kind: str
-) -> pd.DataFrame:
-    data: dict[str, list[object]] = {LINE: [line for line, _ in rows]}
+def _frame(part: Part, kind: str, wide: list[int], src: int) -> tuple[pd.DataFrame, list[RowNote]]:
+    """Frame of canonical text columns of one part (melted when wide)."""
+    n = len(part.lines)
+    data: dict[str, object] = {LINE: part.lines.astype(np.int64)}
     for canon in KIND_COLUMNS[kind]:
-        pos = mapping.get(canon)
-        data[canon] = [rec[pos].strip() for _, rec in rows] if pos is not None else [""] * len(rows)
+        pos = part.mapping.get(canon)
+        data[canon] = part.columns[pos] if pos is not None else pd.Series([""] * n, dtype=object)
+    id_col = ID_COLUMN[kind]
+    if id_col not in part.mapping:
+        data[id_col] = pd.Series([f"R{line}" for line in part.lines], dtype=object)
+    if "coordinates" in part.mapping:
+        data["coordinates"] = _merged_coordinates(part)
+    data[SHEET] = part.sheet
+    data[SOURCE] = src
+    data[QTY_HEADER] = ""
     frame = pd.DataFrame(data)
+    notes: list[RowNote] = []
+    if wide:
+        long, notes = melt(part, wide, kind)
+        rows = long["_row"].to_numpy()
+        frame = frame.iloc[rows].reset_index(drop=True)
+        for col in ("product", QTY_COLUMN[kind], QTY_HEADER):
+            frame[col] = long[col].to_numpy()
     frame[LINE] = frame[LINE].astype("int64")
     for canon in KIND_COLUMNS[kind]:
         frame[canon] = frame[canon].astype(object)
-    frame.attrs["present"] = tuple(c for c in KIND_COLUMNS[kind] if c in mapping)
-    return frame
+    return frame, notes
+
+
+def _merged_coordinates(part: Part) -> pd.Series:
+    """Return the coordinates cells; with an unnamed column right of it (merged header), both."""
+    pos = part.mapping["coordinates"]
+    cells = part.columns[pos]
+    if pos + 1 < len(part.header) and not part.header[pos + 1]:
+        right = part.columns[pos + 1]
+        cells = cells.where(right == "", (cells + " " + right).str.strip())
+    return cells.astype(object)
+
+
+def _prefix_ids(frame: pd.DataFrame, kind: str, parts: list[tuple[Part, list[int]]]) -> bool:
+    """Several sheets: numbers and row numbers restart on each, so the sheet name goes first."""
+    if len(parts) < 2:
+        return False
+    id_col = ID_COLUMN[kind]
+    counted = [
+        src
+        for src, (part, _) in enumerate(parts)
+        if not part.id_from or normalise_header(part.id_from) in NUMBER_ALIASES
+    ]
+    if not counted:
+        return False
+    mask = frame[SOURCE].isin(counted) & (frame[id_col] != "")
+    frame.loc[mask, id_col] = frame.loc[mask, SHEET] + ":" + frame.loc[mask, id_col]
+    return True
+
+
+def _present(parts: list[tuple[Part, list[int]]], kind: str) -> tuple[str, ...]:
+    have = {canon for part, _ in parts for canon in part.mapping}
+    if any(wide for _, wide in parts):
+        have |= {"product", QTY_COLUMN[kind]}
+    have.add(ID_COLUMN[kind])
+    return tuple(c for c in KIND_COLUMNS[kind] if c in have)
+
+
+def _headers(parts: list[tuple[Part, list[int]]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part, _ in parts:
+        for canon, pos in part.mapping.items():
+            out.setdefault(canon, part.header[pos])
+    return out
+
+
+def _cells(parts: list[tuple[Part, list[int]]]) -> pd.DataFrame:
+    """Every column of the data rows as written (``places``), one frame over all sheets."""
+    frames = []
+    for part, _ in parts:
+        names: list[str] = []
+        for pos, head in enumerate(part.header):
+            name = head or f"column {pos + 1}"
+            while name in names:
+                name += "'"
+            names.append(name)
+        frames.append(pd.DataFrame(dict(zip(names, part.columns, strict=True))))
+    table = pd.concat(frames, ignore_index=True).fillna("") if frames else pd.DataFrame()
+    if len(parts) > 1:
+        sheets = np.repeat([p.sheet for p, _ in parts], [len(p.lines) for p, _ in parts])
+        table.insert(0, "sheet", sheets)
+    return table.astype(object)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,14 +15,19 @@ import pandas as pd
 from umkm_alloc.errors import UsageError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A negative number is no formula: ``-6.0912`` stays as it is.
+_NEGATIVE_NUMBER = r"-\d+(?:\.\d+)?"
 
 
 # ---------------------------------------------------------------- writing
 
 
 def guard_formula(value: str) -> str:
-    """Prefix a quote to text a spreadsheet would run as a formula (= + - @ tab CR)."""
-    if value and value.startswith(_FORMULA_START):
+    """Prefix a quote to text a spreadsheet would run as a formula (= + - @ tab CR).
+
+    A negative number (``-6.0912``) is a number, not a formula, and stays as it is.
+    """
+    if value and value.startswith(_FORMULA_START) and not re.fullmatch(_NEGATIVE_NUMBER, value):
         return "'" + value
     return value
 
@@ -50,7 +56,7 @@ def to_csv_bytes(frame: pd.DataFrame, *, float_digits: Mapping[str, int] | None 
             continue
         else:
             text = series.astype(object).where(series.notna(), "").astype(str)
-            risky = text.str.startswith(_FORMULA_START)
+            risky = text.str.startswith(_FORMULA_START) & ~text.str.fullmatch(_NEGATIVE_NUMBER)
             out[col] = text.where(~risky, "'" + text).astype(object)
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\n")

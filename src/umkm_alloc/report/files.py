@@ -9,7 +9,7 @@ from pathlib import Path
 from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS, Result
 from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
 from umkm_alloc.errors import UsageError
-from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS
+from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS, SKIPPED_COLUMNS
 from umkm_alloc.io.write import ensure_writable_dir, to_csv_bytes, write_atomic
 from umkm_alloc.labels import check_lang
 from umkm_alloc.report.gpkg import render_gpkg
@@ -24,6 +24,7 @@ TABLE_FILES = (
     "unused_supply.csv",
     "rejected_rows.csv",
     "fixed_rows.csv",
+    "skipped_rows.csv",
     "summary.json",
 )
 
@@ -38,6 +39,7 @@ def result_files(result: Result) -> dict[str, bytes]:
         "unused_supply.csv": to_csv_bytes(result.unused_supply[UNUSED_COLUMNS]),
         "rejected_rows.csv": to_csv_bytes(result.rejected_rows[REJECTED_COLUMNS]),
         "fixed_rows.csv": to_csv_bytes(result.fixed_rows[FIXED_COLUMNS]),
+        "skipped_rows.csv": to_csv_bytes(result.skipped_rows[SKIPPED_COLUMNS]),
         "summary.json": summary_json(result),
     }
 
