@@ -264,6 +264,29 @@ def test_html_escapes_names_and_follows_lang(small):
     assert json.loads(data.group(1))["labels"]["stores"] == "toko"
 
 
+def test_html_data_names_zones_and_places_labels_inside_their_kecamatan(small):
+    import shapely.geometry
+
+    zones = {"Pantura": ["Pontang", "Tirtayasa"], "Tengah": ["Ciruas", "Kragilan"]}
+    page = map_html(small, zones=zones).decode("utf-8")
+    data = re.search(r'<script id="data" type="application/json">(.*?)</script>', page, re.S)
+    payload = json.loads(data.group(1))
+    assert payload["zones"] == [
+        {"name": "Pantura", "colour": payload["zones"][0]["colour"]},
+        {"name": "Tengah", "colour": payload["zones"][1]["colour"]},
+    ]
+    assert len({z["colour"] for z in payload["zones"]} | {payload["land"]}) == 3
+    for feature in payload["kecamatan"]["features"]:
+        lat, lon = feature["properties"]["label"]
+        shape = shapely.geometry.shape(feature["geometry"])
+        assert shape.buffer(1e-4).contains(shapely.Point(lon, lat)), feature["properties"]["nama"]
+    assert payload["trips"] == []  # the delivery trips layer stays empty without routes
+    t = payload["labels"]
+    assert t["units_of"].format(units=t["unit_many"].format(n=14), product="Gipang") == (
+        "14 units of Gipang"
+    )
+
+
 # ------------------------------------------------------------------ allocations.gpkg
 
 
