@@ -14,14 +14,20 @@ import pandas as pd
 from umkm_alloc.errors import UsageError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Text that starts like a formula but cannot be one: a lone sign, the usual "none" placeholder.
+_NOT_FORMULA = frozenset({"-", "+"})
 
 
 # ---------------------------------------------------------------- writing
 
 
 def guard_formula(value: str) -> str:
-    """Prefix a quote to text a spreadsheet would run as a formula (= + - @ tab CR)."""
-    if value and value.startswith(_FORMULA_START):
+    """Prefix a quote to text a spreadsheet would run as a formula (= + - @ tab CR).
+
+    A lone ``-`` or ``+`` is text to every spreadsheet (there is nothing to compute) and is
+    left as it is, so a placeholder ``-`` does not show as ``'-``.
+    """
+    if value and value.startswith(_FORMULA_START) and value not in _NOT_FORMULA:
         return "'" + value
     return value
 
@@ -50,7 +56,7 @@ def to_csv_bytes(frame: pd.DataFrame, *, float_digits: Mapping[str, int] | None 
             continue
         else:
             text = series.astype(object).where(series.notna(), "").astype(str)
-            risky = text.str.startswith(_FORMULA_START)
+            risky = text.str.startswith(_FORMULA_START) & ~text.isin(_NOT_FORMULA)
             out[col] = text.where(~risky, "'" + text).astype(object)
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\n")
