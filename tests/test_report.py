@@ -202,6 +202,45 @@ def test_by_zone_sheet_only_when_zones_are_configured(small):
     assert report_xlsx(small, zones=flat) == report_xlsx(small, zones=zones)
 
 
+def test_summary_shows_inputs_as_given_and_dashes_as_dashes(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from umkm_alloc.cli import app
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "p.csv").write_text(PRODUCERS, encoding="utf-8")
+    (tmp_path / "in" / "s.csv").write_text(STORES, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    given = ["in/p.csv", str(tmp_path / "in" / "s.csv")]  # one relative, one absolute
+    run = CliRunner().invoke(app, ["assign", *given, "--out-dir", "out", "--report", "-q"])
+    assert run.exit_code == 0, run.output
+    rows = list(_workbook((tmp_path / "out" / "report.xlsx").read_bytes())["Summary"].values)
+    first = [r[0] for r in rows].index(labels("en")["inputs"]) + 1
+    assert [r[0] for r in rows[first : first + 2]] == given
+    files = json.loads((tmp_path / "out" / "summary.json").read_text())["files"]
+    assert [files["producers"]["path"], files["stores"]["path"]] == given
+    values = {r[0]: r[1] for r in rows if r[0] is not None}
+    assert values["max_minutes"] == "-" and values["sheet"] == "-"  # no formula guard: '-
+
+
+def test_workbook_prints_on_a4_fitted_to_width(small):
+    wb = _workbook(report_xlsx(small))
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.paperSize == 9, ws.title  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert setup.fitToWidth == 1, ws.title
+        assert "&A" in ws.oddFooter.center.text and "&P" in ws.oddFooter.center.text
+        if ws.title == "Summary":
+            assert (setup.orientation, setup.fitToHeight) == ("portrait", 1)
+        else:
+            assert (setup.orientation, setup.fitToHeight) == ("landscape", 0)
+            assert ws.print_title_rows == "$1:$1"  # the header row on every page
+    reasons = wb["Unmet demand"]
+    long = [c for (c,) in reasons.iter_rows(min_row=2, min_col=7, max_col=7) if len(c.value) > 68]
+    assert all(c.alignment.wrap_text for c in long)
+
+
 def test_unknown_language_is_a_usage_error(small):
     with pytest.raises(UsageError, match=r"--lang 'fr' is not available; use one of: en, id"):
         report_xlsx(small, lang="fr")

@@ -63,6 +63,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "boundaries": ("Boundaries", "Batas wilayah"),
     "distance": ("Distance", "Jarak"),
     "tool": ("Made with", "Dibuat dengan"),
+    "page_of": ("page {page} of {pages}", "halaman {page} dari {pages}"),
     "zone": ("Zone", "Zona"),
     # reason kinds
     "kind.no_producer": ("no producer offers the product", "tidak ada produsen produk ini"),
