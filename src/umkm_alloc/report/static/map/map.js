@@ -119,10 +119,12 @@
       icon: L.divIcon({className: "kec-label", iconSize: null,
         html: "<span>" + esc(p.nama) + "</span>"})});
     var b = layer.getBounds();
-    labelList.push({marker: marker, area: layer, name: p.nama,
+    labelList.push({marker: marker, area: layer, busy: p.producers + p.stores > 0 ? 1 : 0,
       size: (b.getEast() - b.getWest()) * (b.getNorth() - b.getSouth())});
   });
-  labelList.sort(function (a, b) { return b.size - a.size; });  // large kecamatan first
+  labelList.sort(function (a, b) {  // first kecamatan with sites, then large ones
+    return (b.busy - a.busy) || (b.size - a.size);
+  });
   var kecLabels = L.layerGroup(labelList.map(function (it) { return it.marker; }));
   var kec = L.layerGroup([kecAreas, kecLabels]);
 
