@@ -232,6 +232,45 @@ def test_by_zone_sheet_only_when_zones_are_configured(small, small_dir):
     assert report_xlsx(_assign_small(small_dir, by_code, "codes.toml")) == report_xlsx(zoned)
 
 
+def test_summary_shows_inputs_as_given_and_dashes_as_dashes(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from umkm_alloc.cli import app
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "p.csv").write_text(PRODUCERS, encoding="utf-8")
+    (tmp_path / "in" / "s.csv").write_text(STORES, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    given = ["in/p.csv", str(tmp_path / "in" / "s.csv")]  # one relative, one absolute
+    run = CliRunner().invoke(app, ["assign", *given, "--out-dir", "out", "--report", "-q"])
+    assert run.exit_code == 0, run.output
+    rows = list(_workbook((tmp_path / "out" / "report.xlsx").read_bytes())["Summary"].values)
+    first = [r[0] for r in rows].index(labels("en")["inputs"]) + 1
+    assert [r[0] for r in rows[first : first + 2]] == given
+    files = json.loads((tmp_path / "out" / "summary.json").read_text())["files"]
+    assert [files["producers"]["path"], files["stores"]["path"]] == given
+    values = {r[0]: r[1] for r in rows if r[0] is not None}
+    assert values["max_minutes"] == "-" and values["sheet"] == "-"  # no formula guard: '-
+
+
+def test_workbook_prints_on_a4_fitted_to_width(small):
+    wb = _workbook(report_xlsx(small))
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.paperSize == 9, ws.title  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert setup.fitToWidth == 1, ws.title
+        assert "&A" in ws.oddFooter.center.text and "&P" in ws.oddFooter.center.text
+        if ws.title == "Summary":
+            assert (setup.orientation, setup.fitToHeight) == ("portrait", 1)
+        else:
+            assert (setup.orientation, setup.fitToHeight) == ("landscape", 0)
+            assert ws.print_title_rows == "$1:$1"  # the header row on every page
+    reasons = wb["Unmet demand"]
+    long = [c for (c,) in reasons.iter_rows(min_row=2, min_col=7, max_col=7) if len(c.value) > 68]
+    assert all(c.alignment.wrap_text for c in long)
+
+
 def test_unknown_language_is_a_usage_error(small):
     with pytest.raises(UsageError, match=r"--lang 'fr' is not available; use one of: en, id"):
         report_xlsx(small, lang="fr")
@@ -259,6 +298,65 @@ def test_png_is_wide_not_blank_and_deterministic(example, small):
     assert (packed == 0xFFFFFF).mean() < 0.5
     assert b"tEXt" not in data and b"tIME" not in data
     assert map_png(small) == map_png(small)
+
+
+def _drawn_points(fig) -> list:
+    """Display-space boxes of every marker the map axes draws (scatter collections)."""
+    from matplotlib.collections import PathCollection
+
+    ax = fig.axes[0]
+    boxes = []
+    for coll in ax.collections:
+        if isinstance(coll, PathCollection) and len(coll.get_offsets()):
+            centres = coll.get_offset_transform().transform(coll.get_offsets())
+            sizes = np.broadcast_to(coll.get_sizes(), len(centres))
+            radii = np.sqrt(sizes) / 2 * fig.dpi / 72 + coll.get_linewidths()[0]
+            boxes += [
+                (x - r, y - r, x + r, y + r) for (x, y), r in zip(centres, radii, strict=True)
+            ]
+    return boxes
+
+
+def test_png_frames_every_point_clear_of_the_scale_bar_and_north_arrow(tmp_path):
+    from umkm_alloc.report.png import _figure
+    from umkm_alloc.report.scene import build_scene
+
+    # Zones on the north coast only. A producer far south-west of them and a store on the
+    # coast to the north-east span a view shaped like the frame: both sit in its corners,
+    # where the scale bar and the north arrow are drawn.
+    (tmp_path / "p.csv").write_text(
+        "producer_id,lat,lon,product,capacity\n"
+        f"P1,-6.30,105.95,Opak,10\nP2,{PONTANG[0]},{PONTANG[1]},Opak,40\n"
+    )
+    (tmp_path / "s.csv").write_text(
+        f"store_id,lat,lon,product,demand\nS1,-6.00,106.32,Opak,5\nS2,{CIRUAS[0]},{CIRUAS[1]},Opak,5\n"
+    )
+    (tmp_path / "rules.toml").write_text('[zones]\nPantura = ["Pontang", "Tirtayasa"]\n')
+    result = assign(
+        AssignConfig(
+            producers=tmp_path / "p.csv",
+            stores=tmp_path / "s.csv",
+            config_file=tmp_path / "rules.toml",
+        )
+    )
+    assert result.rejected_rows.empty
+    scene = build_scene(result, lang="en")
+    fig = _figure(scene)
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    covers = []
+    for artist in (*ax.patches, *ax.texts):
+        if artist.get_gid() in ("scale-bar", "north-arrow"):
+            arrow = getattr(artist, "arrow_patch", None)
+            covers.append((arrow or artist).get_window_extent(renderer))
+    assert len(covers) == 3  # the scale bar's box, the arrow and its letter
+    points = _drawn_points(fig)
+    assert len(points) == 4  # two producers, two stores: every one drawn ...
+    for x0, y0, x1, y1 in points:  # ... inside the frame, under no overlay
+        assert frame.x0 <= x0 and x1 <= frame.x1 and frame.y0 <= y0 and y1 <= frame.y1
+        for c in covers:
+            assert x1 < c.x0 or x0 > c.x1 or y1 < c.y0 or y0 > c.y1, (x0, y0, c)
 
 
 # ------------------------------------------------------------------ map.html
@@ -292,6 +390,33 @@ def test_html_escapes_names_and_follows_lang(small):
     assert data is not None
     assert "<" not in data.group(1)  # no markup (or </script>) can hide in the data
     assert json.loads(data.group(1))["labels"]["stores"] == "toko"
+
+
+def test_html_data_names_zones_and_places_labels_inside_their_kecamatan(small_dir):
+    import shapely.geometry
+
+    zoned = _assign_small(
+        small_dir,
+        '[zones]\nPantura = ["Pontang", "Tirtayasa"]\nTengah = ["Ciruas", "Kragilan"]\n',
+        name="two-zones.toml",
+    )
+    page = map_html(zoned).decode("utf-8")
+    data = re.search(r'<script id="data" type="application/json">(.*?)</script>', page, re.S)
+    payload = json.loads(data.group(1))
+    assert payload["zones"] == [
+        {"name": "Pantura", "colour": payload["zones"][0]["colour"]},
+        {"name": "Tengah", "colour": payload["zones"][1]["colour"]},
+    ]
+    assert len({z["colour"] for z in payload["zones"]} | {payload["land"]}) == 3
+    for feature in payload["kecamatan"]["features"]:
+        lat, lon = feature["properties"]["label"]
+        shape = shapely.geometry.shape(feature["geometry"])
+        assert shape.buffer(1e-4).contains(shapely.Point(lon, lat)), feature["properties"]["nama"]
+    assert payload["trips"] == []  # the delivery trips layer stays empty without routes
+    t = payload["labels"]
+    assert t["units_of"].format(units=t["unit_many"].format(n=14), product="Gipang") == (
+        "14 units of Gipang"
+    )
 
 
 # ------------------------------------------------------------------ allocations.gpkg

@@ -145,6 +145,11 @@ def test_ignored_columns_are_listed(write):
         ("\rx", "'\rx"),
         ("Bu Siti", "Bu Siti"),
         ("", ""),
+        ("-", "-"),  # a lone sign is a placeholder, never a formula
+        ("+", "+"),
+        ("--", "'--"),
+        ("- x", "'- x"),
+        ("=", "'="),
     ],
 )
 def test_formula_guard(value, expected):
@@ -155,6 +160,8 @@ def test_csv_guards_text_but_not_numbers():
     frame = pd.DataFrame({"name": ["=HYPERLINK()", "ok"], "qty": [-5, 3], "km": [1.23456, -0.5]})
     out = to_csv_bytes(frame, float_digits={"km": 3}).decode()
     assert out == "name,qty,km\n'=HYPERLINK(),-5,1.235\nok,3,-0.500\n"
+    dash = to_csv_bytes(pd.DataFrame({"note": ["-", "-1 x", "+"]})).decode()
+    assert dash == "note\n-\n'-1 x\n+\n"  # the CSV writer and guard_formula agree
 
 
 def test_write_atomic_all_or_nothing(tmp_path):

@@ -68,6 +68,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "boundaries": ("Boundaries", "Batas wilayah"),
     "distance": ("Distance", "Jarak"),
     "tool": ("Made with", "Dibuat dengan"),
+    "page_of": ("page {page} of {pages}", "halaman {page} dari {pages}"),
     "zone": ("Zone", "Zona"),
     # reason kinds
     "kind.no_producer": ("no producer offers the product", "tidak ada produsen produk ini"),
@@ -118,6 +119,14 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "legend_store": ("store", "toko"),
     "legend_flow": ("Flows (units)", "Aliran (unit)"),
+    "legend_flow_line": ("flow, width = units", "aliran, tebal = unit"),
+    "legend_trip": ("delivery trip", "perjalanan pengiriman"),
+    "trips": ("delivery trips", "perjalanan pengiriman"),
+    "trip_title": ("trip {trip} of {producer}", "perjalanan {trip} dari {producer}"),
+    "stops": ("stops", "perhentian"),
+    "unit_one": ("{n} unit", "{n} unit"),
+    "unit_many": ("{n} units", "{n} unit"),
+    "units_of": ("{units} of {product}", "{units} {product}"),
     "symbols": ("Symbols", "Simbol"),
     "kab_border": ("kabupaten / kota boundary", "batas kabupaten / kota"),
     "legend_colour": (

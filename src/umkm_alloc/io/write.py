@@ -17,6 +17,8 @@ from umkm_alloc.errors import UsageError
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: A negative number is no formula: ``-6.0912`` stays as it is.
 _NEGATIVE_NUMBER = r"-\d+(?:\.\d+)?"
+#: Text that starts like a formula but cannot be one: a lone sign, the usual "none" placeholder.
+_NOT_FORMULA = frozenset({"-", "+"})
 
 
 # ---------------------------------------------------------------- writing
@@ -25,9 +27,16 @@ _NEGATIVE_NUMBER = r"-\d+(?:\.\d+)?"
 def guard_formula(value: str) -> str:
     """Prefix a quote to text a spreadsheet would run as a formula (= + - @ tab CR).
 
-    A negative number (``-6.0912``) is a number, not a formula, and stays as it is.
+    A negative number (``-6.0912``) is a number, not a formula, and stays as it is; so does a
+    lone ``-`` or ``+`` (there is nothing to compute), so a placeholder ``-`` does not show as
+    ``'-``.
     """
-    if value and value.startswith(_FORMULA_START) and not re.fullmatch(_NEGATIVE_NUMBER, value):
+    if (
+        value
+        and value.startswith(_FORMULA_START)
+        and value not in _NOT_FORMULA
+        and not re.fullmatch(_NEGATIVE_NUMBER, value)
+    ):
         return "'" + value
     return value
 
@@ -56,7 +65,11 @@ def to_csv_bytes(frame: pd.DataFrame, *, float_digits: Mapping[str, int] | None 
             continue
         else:
             text = series.astype(object).where(series.notna(), "").astype(str)
-            risky = text.str.startswith(_FORMULA_START) & ~text.str.fullmatch(_NEGATIVE_NUMBER)
+            risky = (
+                text.str.startswith(_FORMULA_START)
+                & ~text.isin(_NOT_FORMULA)
+                & ~text.str.fullmatch(_NEGATIVE_NUMBER)
+            )
             out[col] = text.where(~risky, "'" + text).astype(object)
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\n")

@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 import shapely
 import shapely.geometry
+from shapely.ops import polylabel
 
 from umkm_alloc.report.scene import FLOW, LAND, RAMP, Scene, colour, title_lines, zone_colours
 
 _STATIC = "report/static"
 _OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+_TRIP_COLOUR = "#01665e"  # delivery trips: dark teal, apart from the flows and the ramp
 
 
 # ------------------------------------------------ map.html
@@ -57,6 +59,7 @@ def _html_data(scene: Scene) -> dict[str, Any]:
     kec = scene.kecamatan
     features = []
     colours = zone_colours(scene) if scene.zones else {}
+    view = shapely.box(*scene.view)
     for row, geom in zip(
         kec.drop(columns="geometry").itertuples(index=False), kec.geometry, strict=True
     ):
@@ -76,6 +79,7 @@ def _html_data(scene: Scene) -> dict[str, Any]:
                     "demand": int(row.demand),
                     "allocated": int(row.allocated),
                     "fill_rate": _json_ratio(row.fill_rate),
+                    "label": _label_point(geom, view),
                 },
                 "geometry": shapely.geometry.mapping(shapely.set_precision(geom, 1e-5)),
             }
@@ -89,8 +93,11 @@ def _html_data(scene: Scene) -> dict[str, Any]:
         "bounds": [[round(y0, 5), round(x0, 5)], [round(y1, 5), round(x1, 5)]],
         "osm": _OSM_URL,
         "flow_colour": FLOW,
+        "trip_colour": _TRIP_COLOUR,
         "ramp": list(RAMP),
         "zoned": bool(scene.zones),
+        "zones": [{"name": z, "colour": c} for z, c in colours.items()],
+        "land": LAND,
         "kecamatan": {"type": "FeatureCollection", "features": features},
         "producers": [
             {
@@ -138,7 +145,39 @@ def _html_data(scene: Scene) -> dict[str, Any]:
             }
             for r in scene.links.itertuples(index=False)
         ],
+        "trips": _trips(scene),
     }
+
+
+def _label_point(geom: Any, view: Any) -> list[float]:
+    """Return ``[lat, lon]`` of a kecamatan's label: deep inside its largest part in view.
+
+    The pole of inaccessibility (the point farthest from the edges) rather than the centre
+    of the bounding box, which can fall outside a bent or hollow polygon.
+    """
+    inside = geom.intersection(view)
+    if inside.is_empty or inside.area == 0:
+        inside = geom
+    parts = [p for p in getattr(inside, "geoms", [inside]) if p.geom_type == "Polygon"]
+    largest = max(parts, key=lambda p: p.area) if parts else inside.envelope
+    point = polylabel(largest, tolerance=1e-4)
+    return [round(point.y, 5), round(point.x, 5)]
+
+
+def _trips(scene: Scene) -> list[dict[str, Any]]:
+    """Return the delivery trips of the map's *delivery trips* layer; none yet.
+
+    This is where the routes of ``--routes`` enter the map. Each trip is one dict::
+
+        {"p": producer_id, "trip": 1, "q": units, "km": 12.3,
+         "stops": [store_id, ...], "ll": [[lat, lon], ...]}
+
+    ``ll`` is the closed path in visiting order (producer, stops, back to the producer).
+    ``map.js`` adds the layer, its switch, its legend line and its popups ("trip 1 of P001:
+    3 stops, 45 units, 12.3 km") whenever this list is not empty; drawn above the flows and
+    below the producers on the shared canvas.
+    """
+    return list(getattr(scene, "trips", None) or [])
 
 
 def _json_ratio(value: float) -> float | None:
@@ -166,6 +205,15 @@ _HTML_LABELS = (
     "legend_producer",
     "legend_store",
     "legend_flow",
+    "legend_flow_line",
+    "legend_trip",
+    "trips",
+    "trip_title",
+    "stops",
+    "unit_one",
+    "unit_many",
+    "units_of",
+    "kecamatan_no_zone",
     "osm_layer",
     "no_tiles",
     "supplies",

@@ -37,11 +37,22 @@ _DPI = 200
 
 def render_png(scene: Scene) -> bytes:
     """Return ``map.png``: an A4-landscape map at 200 dpi (2338 x 1654 px)."""
+    from PIL import Image
+
+    rgb = np.asarray(_figure(scene).canvas.buffer_rgba())[..., :3]
+    # Pillow (a matplotlib dependency) writes RGB without text chunks: no time, no version,
+    # so the same input gives the same bytes; pHYs holds 200 dpi for printing at A4 size.
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", dpi=(_DPI, _DPI))
+    return buf.getvalue()
+
+
+def _figure(scene: Scene) -> Any:
+    """Draw map.png as a matplotlib figure and return it (drawn, on an Agg canvas)."""
     import matplotlib
     import matplotlib.style
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     with matplotlib.style.context("default"), matplotlib.rc_context({"font.size": 9}):
         fig = Figure(figsize=PAGE, dpi=_DPI)  # A4 landscape: 2338 x 1654 px
@@ -56,12 +67,7 @@ def render_png(scene: Scene) -> bytes:
         fig.text(0.015, 0.012, _footnote(scene), fontsize=7, color="#666666", va="bottom")
         fig.patch.set_facecolor("white")
         canvas.draw()
-        rgb = np.asarray(canvas.buffer_rgba())[..., :3]
-    # Pillow (a matplotlib dependency) writes RGB without text chunks: no time, no version,
-    # so the same input gives the same bytes; pHYs holds 200 dpi for printing at A4 size.
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", dpi=(_DPI, _DPI))
-    return buf.getvalue()
+    return fig
 
 
 def _footnote(scene: Scene) -> str:
@@ -215,6 +221,7 @@ def _scale_bar(ax: Any, view: tuple[float, float, float, float]) -> None:
             linewidth=0.5,
             alpha=0.85,
             zorder=6,
+            gid="scale-bar",
         )
     )
     for i in range(4):
@@ -248,6 +255,7 @@ def _north_arrow(ax: Any, letter: str) -> None:
             "headlength": 14,
         },
         zorder=8,
+        gid="north-arrow",
     )
     ax.text(
         0.965,
@@ -259,6 +267,7 @@ def _north_arrow(ax: Any, letter: str) -> None:
         fontsize=14,
         fontweight="bold",
         zorder=8,
+        gid="north-arrow",
         bbox={
             "boxstyle": "circle,pad=0.15",
             "facecolor": "white",

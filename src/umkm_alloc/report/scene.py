@@ -39,6 +39,11 @@ _ZONE_COLOURS = (
 )
 _VIEW_MARGIN = 0.06  # of the data extent, on each side
 _MIN_MARGIN_DEG = 0.02
+# Corners of map.png's frame that its scale bar (bottom left) and north arrow (top right) cover,
+# as fractions of the frame (png.py draws them; tests/test_report.py measures them).
+_SCALE_BAR = (0.29, 0.10)  # x below, y below
+_NORTH_ARROW = (0.93, 0.77)  # x above, y above
+_OVERLAY_ROOM = 0.12  # of the view's height, added below or above while a point is covered
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 MAP_FRAME = (0.015, 0.035, 0.745, 0.855)  # map axes in figure fractions
 MAP_ASPECT = (MAP_FRAME[2] * PAGE[0]) / (MAP_FRAME[3] * PAGE[1])
@@ -202,8 +207,20 @@ def _view(
         x0, x1, y0, y1 = float(lon.min()), float(lon.max()), float(lat.min()), float(lat.max())
     pad_x = max((x1 - x0) * _VIEW_MARGIN, _MIN_MARGIN_DEG)
     pad_y = max((y1 - y0) * _VIEW_MARGIN, _MIN_MARGIN_DEG)
-    x0, y0, x1, y1 = x0 - pad_x, y0 - pad_y, x1 + pad_x, y1 + pad_y
-    # Widen the short side so that the view fills the map frame of map.png.
+    view = _fill_frame(x0 - pad_x, y0 - pad_y, x1 + pad_x, y1 + pad_y)
+    for _ in range(4):  # a point under the scale bar or north arrow: make room below / above
+        fx, fy = (lon - view[0]) / (view[2] - view[0]), (lat - view[1]) / (view[3] - view[1])
+        low = ((fx < _SCALE_BAR[0]) & (fy < _SCALE_BAR[1])).any()
+        high = ((fx > _NORTH_ARROW[0]) & (fy > _NORTH_ARROW[1])).any()
+        if not (low or high):
+            break
+        more = (view[3] - view[1]) * _OVERLAY_ROOM
+        view = _fill_frame(view[0], view[1] - more * low, view[2], view[3] + more * high)
+    return view
+
+
+def _fill_frame(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+    """Widen the short side so that the view fills the map frame of map.png."""
     shrink = np.cos(np.radians((y0 + y1) / 2))  # km per degree of longitude / of latitude
     width, height = (x1 - x0) * shrink, y1 - y0
     if width < height * MAP_ASPECT:

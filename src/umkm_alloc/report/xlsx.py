@@ -20,6 +20,7 @@ from umkm_alloc.report.scene import Scene, distance_text
 from umkm_alloc.summary import Summary
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_MAX_WIDTH = 70  # characters: the widest a column is made; longer text wraps
 
 
 # ------------------------------------------------ report.xlsx
@@ -49,6 +50,8 @@ def render_xlsx(scene: Scene) -> bytes:
     _table_sheet(wb, t["rejected_rows"], result.rejected_rows[REJECTED_COLUMNS])
     if len(result.fixed_rows):
         _table_sheet(wb, t["fixed_rows"], result.fixed_rows[FIXED_COLUMNS])
+    for ws in wb.worksheets:
+        _print_setup(ws, scene.text, table=ws is not summary)
     wb.properties.creator = "umkm-alloc"
     wb.properties.title = f"{t['map_title']}"
     buf = io.BytesIO()
@@ -136,7 +139,7 @@ def _fit_widths(ws: Any, widths: dict[int, int]) -> None:
     from openpyxl.utils import get_column_letter
 
     for col, width in sorted(widths.items()):
-        ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), 70)
+        ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), _MAX_WIDTH)
 
 
 def _table_sheet(
@@ -238,6 +241,51 @@ def _summary_sheet(ws: Any, scene: Scene) -> None:
     _style_header(ws, 2)
     ws.freeze_panes = "A2"
     _fit_widths(ws, widths)
+
+
+def _print_setup(ws: Any, text: Mapping[str, str], *, table: bool) -> None:
+    """Print on A4 fitted to the page width, with the sheet name and page number below.
+
+    A table prints landscape, as many pages long as it needs, its header row repeated on
+    every page, with grid lines. The Summary, a tall list of a few narrow columns, prints
+    portrait on one page (landscape would shrink it to half size to fit).
+    """
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.page import PageMargins
+
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if table else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0 if table else 1  # 0: as many pages as the rows need
+    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, footer=0.3)
+    ws.print_options.gridLines = table
+    if table:
+        ws.print_title_rows = "1:1"
+        _wrap_long_text(ws)
+        ws.print_area = f"A1:{get_column_letter(max(ws.max_column, 1))}{max(ws.max_row, 1)}"
+    page = text["page_of"].format(page="&P", pages="&N")
+    ws.oddFooter.center.text = f"&A · {page}"
+    ws.oddFooter.center.size = 8
+
+
+def _wrap_long_text(ws: Any) -> None:
+    """Wrap the long text of the widest columns, so that a long reason stays in its cell."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import column_index_from_string
+
+    wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+    for letter, dim in sorted(ws.column_dimensions.items()):
+        if (dim.width or 0) < _MAX_WIDTH:
+            continue
+        col = column_index_from_string(letter)
+        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            if isinstance(cell.value, str) and len(cell.value) > _MAX_WIDTH - 2:
+                for other in ws[cell.row]:
+                    other.alignment = top
+                cell.alignment = wrap
+                lines = -(-len(cell.value) // (_MAX_WIDTH - 6))  # word wrap leaves some room
+                ws.row_dimensions[cell.row].height = 15 * lines  # no viewer fits it on its own
 
 
 def _reproducible_xlsx(data: bytes, wb: Any) -> bytes:
