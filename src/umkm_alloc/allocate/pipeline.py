@@ -12,11 +12,9 @@ from umkm_alloc.allocate.candidates import find_candidates
 from umkm_alloc.allocate.reasons import Reasons
 from umkm_alloc.allocate.solve import solve_allocation
 from umkm_alloc.config import AssignConfig
-from umkm_alloc.distance import (
-    DistanceBackend,
-    backend_for,
-)
+from umkm_alloc.distance import DistanceBackend, backend_for
 from umkm_alloc.inputs.load import FileCounts, Progress, load_inputs, timed
+from umkm_alloc.rules.judge import Judge
 from umkm_alloc.rules.model import ELIGIBLE, Rules
 from umkm_alloc.rules.zones import ZoneMap
 
@@ -54,8 +52,9 @@ class Result:
         ``p``, ``s`` (rows of ``producers`` and ``stores``), ``km``, ``minutes`` (travel time,
         NaN when the backend has none), ``code`` (0 eligible, else the first rule that
         excludes it, see :data:`umkm_alloc.rules.REASONS`) and ``flow``.
-    rules, zone_map
-        The supply rules of the run and the zone of every kecamatan.
+    judge
+        The rules of the run applied to its pairs (``explain`` judges with it too); its
+        ``rules`` and ``zone_map`` are also :attr:`rules` and :attr:`zone_map`.
     cost_scale
         Integer cost units per km used by the solver.
     distance
@@ -77,13 +76,22 @@ class Result:
     files: tuple[FileCounts, FileCounts]
     candidates: int
     arcs: pd.DataFrame
-    rules: Rules
-    zone_map: ZoneMap
+    judge: Judge = field(compare=False, repr=False)
     cost_scale: int
     distance: dict[str, Any]
     boundaries: str
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     backend: DistanceBackend | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def rules(self) -> Rules:
+        """The supply rules of the run."""
+        return self.judge.rules
+
+    @property
+    def zone_map(self) -> ZoneMap:
+        """The zone of every kecamatan of :attr:`boundaries`."""
+        return self.judge.zone_map
 
 
 def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
@@ -106,14 +114,15 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
     producers, stores = inputs.producers, inputs.stores
     with timed("candidates", timings, note):
         backend = backend_for(config)
-        arcs = find_candidates(
-            producers,
-            stores,
-            backend,
-            inputs,
+        judge = Judge(
+            inputs.rules,
+            inputs.zone_map,
+            producers=producers,
+            stores=stores,
             max_km=config.max_km,
             max_minutes=config.max_minutes,
         )
+        arcs = find_candidates(producers, stores, backend, judge)
         eligible = arcs["code"].to_numpy() == ELIGIBLE
     with timed("solve", timings, note):
         solution = solve_allocation(
@@ -130,9 +139,9 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
         stores["allocated"] = _sum_by(arcs, "s", len(stores))
         allocations = _allocations(arcs, producers, stores)
-        explain = Reasons(producers, stores, arcs, backend, inputs, config)
-        unmet = explain.unmet()
-        unused = explain.unused()
+        reasons = Reasons(producers, stores, arcs, backend, judge)
+        unmet = reasons.unmet()
+        unused = reasons.unused()
     return Result(
         config=config,
         producers=producers,
@@ -145,8 +154,7 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         files=inputs.files,
         candidates=int(eligible.sum()),
         arcs=arcs,
-        rules=inputs.rules,
-        zone_map=inputs.zone_map,
+        judge=judge,
         cost_scale=solution.cost_scale,
         distance=backend.params(),
         boundaries=inputs.boundaries.source,

@@ -68,7 +68,8 @@ def kecamatan_adjacency(
 class ZoneMap:
     """Zones of every kecamatan of the boundaries, with neighbours and zone adjacency.
 
-    Build it once with :meth:`build`; :func:`evaluate` and the ``zones`` command use it.
+    Build it once with :meth:`build`; the :class:`~umkm_alloc.rules.Judge` and the ``zones``
+    command use it.
 
     Attributes
     ----------
