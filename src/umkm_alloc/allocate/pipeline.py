@@ -13,6 +13,7 @@ from umkm_alloc.allocate.reasons import Reasons
 from umkm_alloc.allocate.solve import solve_allocation
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import DistanceBackend, backend_for
+from umkm_alloc.geo.boundaries import Boundaries
 from umkm_alloc.inputs.load import FileCounts, Progress, load_inputs, timed
 from umkm_alloc.rules.judge import Judge
 from umkm_alloc.rules.model import ELIGIBLE, Rules
@@ -59,6 +60,8 @@ class Result:
         Integer cost units per km used by the solver.
     distance
         Parameters of the distance backend.
+    boundaries
+        The kecamatan polygons the run used (``boundaries.source`` names them).
     timings
         Wall seconds per stage (not part of any output file).
     backend
@@ -79,7 +82,7 @@ class Result:
     judge: Judge = field(compare=False, repr=False)
     cost_scale: int
     distance: dict[str, Any]
-    boundaries: str
+    boundaries: Boundaries = field(compare=False, repr=False)
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     backend: DistanceBackend | None = field(default=None, compare=False, repr=False)
 
@@ -157,7 +160,7 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         judge=judge,
         cost_scale=solution.cost_scale,
         distance=backend.params(),
-        boundaries=inputs.boundaries.source,
+        boundaries=inputs.boundaries,
         timings=timings,
         backend=backend,
     )

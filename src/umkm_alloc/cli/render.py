@@ -68,7 +68,7 @@ def render_assign(
     backend = result.backend.describe() if result.backend is not None else "geodesic"
     console.print(
         f"[bold]umkm-alloc assign[/bold]  {cfg.limits_text()} by road "
-        f"({escape(backend)}), boundaries {result.boundaries}"
+        f"({escape(backend)}), boundaries {result.boundaries.source}"
     )
     for kind, info in s["files"].items():
         console.print(

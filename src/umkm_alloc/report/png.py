@@ -67,7 +67,7 @@ def render_png(scene: Scene) -> bytes:
 def _footnote(scene: Scene) -> str:
     r = scene.result
     return (
-        f"{scene.text['boundaries']}: {r.boundaries}  ·  {scene.text['distance']}: "
+        f"{scene.text['boundaries']}: {r.boundaries.source}  ·  {scene.text['distance']}: "
         f"{r.backend.describe() if r.backend else distance_text(r.distance)}, "
         f"{r.config.limits_text()}  ·  "
         f"{scene.text['flows_straight']}  ·  umkm-alloc {__version__}"

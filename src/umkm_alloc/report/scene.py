@@ -71,7 +71,7 @@ class Scene:
 def build_scene(result: Result, *, lang: str, zones: Zones | None) -> Scene:
     """Compute what every report view shows, once per run (see :class:`Scene`)."""
     check_lang(lang)
-    boundaries = result.zone_map.boundaries  # the polygons the run used, not a re-read
+    boundaries = result.boundaries  # the polygons the run used, not a re-read
     zone_of, zone_names = _zone_lookup(result, zones, boundaries.frame)
     producers = _sites(result.producers, result.unused_supply, "producer_id", zone_of)
     stores = _sites(result.stores, result.unmet_demand, "store_id", zone_of)
