@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 import shapely
 
+from umkm_alloc.cli.zones import zones_command
 from umkm_alloc.errors import ConfigError
 from umkm_alloc.geo.boundaries import Boundaries
 from umkm_alloc.rules import (
+    ADJACENCY_MIN_SHARED_M,
     FORBID,
     Judge,
     Rules,
@@ -357,6 +359,49 @@ def test_squares_sharing_an_edge_are_adjacent_and_corners_are_not():
     found = kecamatan_adjacency(SQUARES)
     assert {(CODES[i], CODES[j]) for i, j in found} == EDGES
     assert all(i < j for i, j in found)
+
+
+def touching_frame(border_m: float) -> Boundaries:
+    """Two hand-made kecamatan: a square, and a wedge whose tip lies along its east edge.
+
+    The wedge touches the square along ``border_m`` metres (north-south), and its sides
+    leave the square's edge at 45 degrees, as repaired polygons meet along a tiny sliver.
+    """
+    deg = border_m / 110_574.0  # metres of latitude per degree near the equator
+    square = shapely.box(106.0, -6.01, 106.01, -6.0)
+    x, y = 106.01, -6.005
+    wedge = shapely.Polygon(
+        [(x, y - deg / 2), (x, y + deg / 2), (x + 0.004, y + 0.004), (x + 0.004, y - 0.004)]
+    )
+    rows = [
+        {"kode": "99.01.01", "nama": "Kotak", "kabupaten": "Uji", "geometry": square},
+        {"kode": "99.01.02", "nama": "Baji", "kabupaten": "Uji", "geometry": wedge},
+    ]
+    frame = gpd.GeoDataFrame(rows, crs="EPSG:4326").assign(kode_kab="99.01")
+    return Boundaries(frame=frame, source="touching", metric_crs="EPSG:32748")
+
+
+@pytest.mark.parametrize(
+    ("border_m", "neighbours"), [(0.0, False), (3.0, False), (50.0, True), (500.0, True)]
+)
+def test_a_border_of_a_few_metres_is_a_corner_and_fifty_metres_a_border(border_m, neighbours):
+    boundaries = touching_frame(border_m)
+    outlines = shapely.boundary(boundaries.frame.geometry.to_numpy())
+    exact = shapely.length(shapely.intersection(*outlines)) * 110_574.0  # a north-south line
+    assert exact == pytest.approx(border_m, rel=0.01, abs=0.01)  # the border we meant
+    assert (kecamatan_adjacency(boundaries) == {(0, 1)}) is neighbours
+    # measured within ADJACENCY_SNAP_M, even a point contact "shares" a few metres: that is
+    # why a border must be longer than ADJACENCY_MIN_SHARED_M, not merely positive
+    assert ADJACENCY_MIN_SHARED_M == 10.0
+    assert (kecamatan_adjacency(boundaries, min_shared_m=0.0) == {(0, 1)}) is True
+
+
+def test_readme_and_zones_help_cite_the_adjacency_definition():
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    help_text = " ".join((zones_command.__doc__ or "").split())
+    phrase = f"border longer than {ADJACENCY_MIN_SHARED_M:g} m"
+    assert phrase in readme and "ADJACENCY_MIN_SHARED_M" in readme
+    assert phrase in help_text
 
 
 def test_adjacency_of_the_packaged_boundaries(boundaries):

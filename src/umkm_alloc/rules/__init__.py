@@ -34,6 +34,8 @@ from umkm_alloc.rules.model import (
 )
 from umkm_alloc.rules.parse import check_categories_used, load_rules, parse_rules, toml_key
 from umkm_alloc.rules.zones import (
+    ADJACENCY_MIN_SHARED_M,
+    ADJACENCY_SNAP_M,
     ZoneMap,
     kecamatan_adjacency,
     kecamatan_zone_table,
@@ -42,6 +44,8 @@ from umkm_alloc.rules.zones import (
 )
 
 __all__ = [
+    "ADJACENCY_MIN_SHARED_M",
+    "ADJACENCY_SNAP_M",
     "BEYOND_DISTANCE",
     "CHAIN",
     "ELIGIBLE",
