@@ -22,6 +22,7 @@ from umkm_alloc.rules import (
     Judge,
     Rules,
     ZoneMap,
+    exceeding,
     max_limit_km,
 )
 
@@ -252,6 +253,51 @@ def test_beyond_names_the_time_when_the_km_are_within():
     assert over_time == "43 min (8.0 km), beyond the 40 min limit (--max-minutes)"
     over_both = text(BEYOND_DISTANCE, km=18.0, minutes=43.2, max_minutes=40.0)
     assert over_both == "18.0 km, beyond the 10 km limit for basah ([categories.basah] max_km)"
+
+
+def test_pairs_just_over_a_limit_show_the_digits_that_make_it_so():
+    """12.04 km is not "12.0 km, beyond the 12 km limit" (and 40.3 min not "40 min")."""
+    rules = parse("[categories.basah]\nmax_km = 12")
+    pairs = [(PONTANG, ANYAR, "basah", "", 12.04), (PONTANG, ANYAR, "kering", "", 20.004)]
+    judge = judge_of(rules, pairs, 20.0, max_minutes=40.0)
+    assert judge.codes([0, 1], [0, 1], km=[12.04, 20.004]).tolist() == [BEYOND_DISTANCE] * 2
+    assert judge.beyond(0, 0, km=12.04) == (
+        "12.04 km, beyond the 12 km limit for basah ([categories.basah] max_km)"
+    )
+    assert judge.beyond(1, 1, km=20.004) == "20.004 km, beyond the 20 km limit (--max-km)"
+    assert judge.beyond(0, 0, km=12.6) == (
+        "12.6 km, beyond the 12 km limit for basah ([categories.basah] max_km)"
+    )
+    assert judge.beyond(0, 0, km=11.0, minutes=40.3) == (
+        "40.3 min (11.0 km), beyond the 40 min limit (--max-minutes)"
+    )
+    # the reasons' wording of a far row's nearest pair: "is ... away", --max-km not cited
+    assert judge.beyond(0, 0, km=12.04, nearest=True) == (
+        "is 12.04 km away, beyond the 12 km limit for basah ([categories.basah] max_km)"
+    )
+    assert judge.beyond(1, 1, km=20.004, nearest=True) == (
+        "is 20.004 km away, beyond the 20 km limit"
+    )
+    assert judge.beyond(0, 0, km=11.0, minutes=40.3, nearest=True) == (
+        "is 40.3 min away (11.0 km), beyond the 40 min limit (--max-minutes)"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    limit=st.sampled_from([0.5, 10.0, 12.0, 25.0, 40.0]),
+    over=st.floats(1e-12, 50.0),
+    decimals=st.sampled_from([0, 1]),
+)
+def test_exceeding_reads_as_more_than_the_limit(limit, over, decimals):
+    value = limit + over
+    shown = exceeding(value, limit, decimals)
+    assert float(shown) > limit
+    if float(f"{value:.{decimals}f}") > limit:  # the usual digits suffice: no more are shown
+        assert shown == f"{value:.{decimals}f}"
+    else:
+        assert len(shown.split(".")[1]) > decimals
+    assert exceeding(limit, limit, decimals) == f"{limit:.{decimals}f}"
 
 
 # ------------------------------------------------------------- property: vs a reference

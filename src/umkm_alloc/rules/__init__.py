@@ -17,7 +17,7 @@ distance, chain or ``forbid``. One :class:`Judge` per run gives every pair its c
 its words.
 """
 
-from umkm_alloc.rules.judge import Judge
+from umkm_alloc.rules.judge import Judge, exceeding
 from umkm_alloc.rules.model import (
     BEYOND_DISTANCE,
     CHAIN,
@@ -59,6 +59,7 @@ __all__ = [
     "category_key",
     "chain_key",
     "check_categories_used",
+    "exceeding",
     "kecamatan_adjacency",
     "kecamatan_zone_table",
     "load_rules",

@@ -36,6 +36,39 @@ from umkm_alloc.rules.model import (
 from umkm_alloc.rules.parse import toml_key
 from umkm_alloc.rules.zones import ZoneMap
 
+#: Most decimals :func:`exceeding` shows before it falls back to the full value.
+_MAX_DECIMALS = 6
+
+
+def exceeding(value: float, limit: float, decimals: int) -> str:
+    """Return ``value`` with enough decimals that it reads as more than ``limit``.
+
+    ``decimals`` normally; more only when the rounded value would not exceed the limit, so
+    a reason never says "12.0 km away, beyond the 12 km limit" (``12.04`` reads ``12.04``).
+    A value that is not above the limit keeps ``decimals``.
+
+    Parameters
+    ----------
+    value
+        The distance or time.
+    limit
+        What it is compared with.
+    decimals
+        Decimals shown when they suffice (1 for km, 0 for minutes).
+
+    Returns
+    -------
+    str
+    """
+    text = f"{value:.{decimals}f}"
+    if not value > limit:
+        return text
+    for shown in range(decimals, _MAX_DECIMALS + 1):
+        text = f"{value:.{shown}f}"
+        if float(text) > limit:
+            return text
+    return repr(float(value))
+
 
 class Judge:
     """The rules of a run applied to its (producer row, store row) pairs.
@@ -223,7 +256,8 @@ class Judge:
     ) -> str:
         """Return why a pair is beyond the distance rule: its distance or time against its limit.
 
-        The time is named when the pair is within its km but over ``--max-minutes``.
+        The time is named when the pair is within its km but over ``--max-minutes``; the
+        figure shows enough decimals to read as more than the limit (:func:`exceeding`).
 
         Parameters
         ----------
@@ -249,7 +283,7 @@ class Judge:
         max_minutes = self.max_minutes
         if max_minutes is not None and km <= limit and minutes > max_minutes:
             return (
-                f"{is_}{minutes:.0f} min{away} ({km:.1f} km), beyond the "
+                f"{is_}{exceeding(minutes, max_minutes, 0)} min{away} ({km:.1f} km), beyond the "
                 f"{max_minutes:g} min limit (--max-minutes)"
             )
         if self.rules.categories.get(category) is not None:
@@ -257,7 +291,7 @@ class Judge:
             cited = f" for {label} ([{toml_key('categories', label)}] max_km)"
         else:
             cited = "" if nearest else " (--max-km)"
-        return f"{is_}{km:.1f} km{away}, beyond the {limit:g} km limit{cited}"
+        return f"{is_}{exceeding(km, limit, 1)} km{away}, beyond the {limit:g} km limit{cited}"
 
     def _chain_text(self, category: str, chain: str) -> str:
         rules = self.rules
