@@ -123,42 +123,35 @@ class Reasons:
         self.routed = backend.straight_line_factor is None
 
     def unmet(self) -> pd.DataFrame:
-        """Return the unmet-demand table with reasons."""
+        """Return the unmet-demand table with reasons (:data:`UNMET_COLUMNS` and ``kind``)."""
         short = self.stores[self.stores["qty"] > self.stores["allocated"]]
-        kinds, reasons = self._explain(short, side="s", others=self.producers, what="producer")
-        table = pd.DataFrame(
-            {
-                "store_id": short["id"],
-                "store_name": short["name"],
-                "product": short["product"],
-                "demand": short["qty"].astype(np.int64),
-                "allocated": short["allocated"].astype(np.int64),
-                "unmet": (short["qty"] - short["allocated"]).astype(np.int64),
-                "reason": reasons,
-                "kind": kinds,
-            },
-            columns=[*UNMET_COLUMNS, "kind"],
-        )
-        return table.sort_values(["store_id", "product"], kind="stable").reset_index(drop=True)
+        return self._table(short, "s", self.producers, "producer", UNMET_COLUMNS)
 
     def unused(self) -> pd.DataFrame:
-        """Return the unused-supply table with reasons."""
+        """Return the unused-supply table with reasons (:data:`UNUSED_COLUMNS` and ``kind``)."""
         spare = self.producers[self.producers["qty"] > self.producers["allocated"]]
-        kinds, reasons = self._explain(spare, side="p", others=self.stores, what="store")
+        return self._table(spare, "p", self.stores, "store", UNUSED_COLUMNS)
+
+    def _table(
+        self, rows: pd.DataFrame, side: str, others: pd.DataFrame, what: str, columns: list[str]
+    ) -> pd.DataFrame:
+        """Return the rows left short (or spare) with their reasons, by id and product."""
+        kinds, reasons = self._explain(rows, side=side, others=others, what=what)
+        ident, name, product, qty, allocated, left, reason = columns
         table = pd.DataFrame(
             {
-                "producer_id": spare["id"],
-                "producer_name": spare["name"],
-                "product": spare["product"],
-                "capacity": spare["qty"].astype(np.int64),
-                "allocated": spare["allocated"].astype(np.int64),
-                "unused": (spare["qty"] - spare["allocated"]).astype(np.int64),
-                "reason": reasons,
+                ident: rows["id"],
+                name: rows["name"],
+                product: rows["product"],
+                qty: rows["qty"].astype(np.int64),
+                allocated: rows["allocated"].astype(np.int64),
+                left: (rows["qty"] - rows["allocated"]).astype(np.int64),
+                reason: reasons,
                 "kind": kinds,
             },
-            columns=[*UNUSED_COLUMNS, "kind"],
+            columns=[*columns, "kind"],
         )
-        return table.sort_values(["producer_id", "product"], kind="stable").reset_index(drop=True)
+        return table.sort_values([ident, "product"], kind="stable").reset_index(drop=True)
 
     def _explain(
         self, rows: pd.DataFrame, *, side: str, others: pd.DataFrame, what: str
