@@ -70,6 +70,7 @@ def phase(name: str, args: argparse.Namespace) -> dict[str, object]:
     """Run one phase in this process and return its figures."""
     import numpy as np
 
+    from umkm_alloc.distance import Points
     from umkm_alloc.distance.osm import OsmBackend
     from umkm_alloc.distance.osm_read import load_graph
 
@@ -96,7 +97,10 @@ def phase(name: str, args: argparse.Namespace) -> dict[str, object]:
         snap_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         pairs = backend.pairs_within(
-            p_lon, p_lat, s_lon, s_lat, max_km=args.max_km, max_minutes=args.max_minutes
+            Points(p_lon, p_lat),
+            Points(s_lon, s_lat),
+            max_km=args.max_km,
+            max_minutes=args.max_minutes,
         )
         out.update(
             load_seconds=loaded - start,

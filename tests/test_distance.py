@@ -8,12 +8,13 @@ is short) and that the exact distances and the ordering are those of a plain all
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from umkm_alloc.distance import GeodesicBackend, Pairs, geodesic_km
+from umkm_alloc.distance import GeodesicBackend, Pairs, Points, geodesic_km
 
 GEOD = Geod(ellps="WGS84")
 
@@ -62,9 +63,7 @@ def point_sets(draw: st.DrawFn):
         lat = draw(st.lists(st.floats(y0, y0 + h), min_size=n, max_size=n))
         return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
-    p_lon, p_lat = points(draw(st.integers(1, 20)))
-    s_lon, s_lat = points(draw(st.integers(1, 20)))
-    return p_lon, p_lat, s_lon, s_lat
+    return Points(*points(draw(st.integers(1, 20)))), Points(*points(draw(st.integers(1, 20))))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -74,12 +73,10 @@ def point_sets(draw: st.DrawFn):
     st.floats(1.0, 2.0),
 )
 def test_pairs_within_equals_brute_force(points, max_km: float, circuity: float) -> None:
-    p_lon, p_lat, s_lon, s_lat = points
-    pairs = GeodesicBackend(circuity=circuity).pairs_within(
-        p_lon, p_lat, s_lon, s_lat, max_km=max_km
-    )
+    producers, stores = points
+    pairs = GeodesicBackend(circuity=circuity).pairs_within(producers, stores, max_km=max_km)
     assert pairs.left.dtype.kind == "i" and pairs.right.dtype.kind == "i"
-    expected = brute_force(p_lon, p_lat, s_lon, s_lat, circuity, max_km)
+    expected = brute_force(producers.lon, producers.lat, stores.lon, stores.lat, circuity, max_km)
     assert_matches_brute_force(pairs, expected)
 
 
@@ -87,18 +84,18 @@ def test_pairs_within_equals_brute_force(points, max_km: float, circuity: float)
 @pytest.mark.parametrize("azimuth", [0.0, 45.0, 90.0, 135.0, 180.0, 270.0, 300.0])
 @pytest.mark.parametrize("circuity", [1.0, 1.4, 2.0])
 def test_boundary_distance_is_included(lat: float, azimuth: float, circuity: float) -> None:
-    p_lon, p_lat = np.array([106.0]), np.array([lat])
-    lon2, lat2, _ = GEOD.fwd(p_lon, p_lat, [azimuth], [25_000.0])
-    s_lon, s_lat = np.asarray(lon2, dtype=float), np.asarray(lat2, dtype=float)
+    producer = Points([106.0], [lat])
+    lon2, lat2, _ = GEOD.fwd(producer.lon, producer.lat, [azimuth], [25_000.0])
+    store = Points(lon2, lat2)
     backend = GeodesicBackend(circuity=circuity)
-    max_km = float(backend.distance_km(p_lon, p_lat, s_lon, s_lat)[0])
+    max_km = float(backend.distance_km(producer, store)[0])
     assert max_km == pytest.approx(25.0 * circuity, rel=1e-9)
 
-    at = backend.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=max_km)
+    at = backend.pairs_within(producer, store, max_km=max_km)
     assert at.left.tolist() == [0] and at.right.tolist() == [0]
     assert at.km.tolist() == [max_km]
 
-    below = backend.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=np.nextafter(max_km, 0.0))
+    below = backend.pairs_within(producer, store, max_km=np.nextafter(max_km, 0.0))
     assert len(below.left) == 0
 
 
@@ -109,11 +106,11 @@ def test_boundary_among_many_points() -> None:
     metres = 30_000.0 + np.resize([-1.0, -1e-3, 0.0, 1e-3, 1.0], n)
     p_lon, p_lat = np.full(n, 106.1), np.full(n, -6.2)
     lon2, lat2, _ = GEOD.fwd(p_lon, p_lat, azimuths, metres)
-    s_lon, s_lat = np.asarray(lon2, dtype=float), np.asarray(lat2, dtype=float)
+    producers, stores = Points(p_lon, p_lat), Points(lon2, lat2)
     backend = GeodesicBackend(circuity=1.4)
-    km = backend.distance_km(p_lon, p_lat, s_lon, s_lat)
+    km = backend.distance_km(producers, stores)
     max_km = float(km[2])  # the store at exactly 30 km (straight line)
-    pairs = backend.pairs_within(p_lon[:1], p_lat[:1], s_lon, s_lat, max_km=max_km)
+    pairs = backend.pairs_within(producers.take(np.array([0])), stores, max_km=max_km)
     expected = [j for j in range(n) if km[j] <= max_km]
     assert pairs.right.tolist() == expected
     assert 2 in expected
@@ -128,7 +125,7 @@ def test_empty_inputs_give_empty_pairs(n_p: int, n_s: int) -> None:
     rng = np.random.default_rng(0)
     p_lon, p_lat = rng.uniform(105, 106, n_p), rng.uniform(-7, -6, n_p)
     s_lon, s_lat = rng.uniform(105, 106, n_s), rng.uniform(-7, -6, n_s)
-    pairs = GeodesicBackend().pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=50.0)
+    pairs = GeodesicBackend().pairs_within(Points(p_lon, p_lat), Points(s_lon, s_lat), max_km=50.0)
     assert len(pairs.left) == len(pairs.right) == len(pairs.km) == 0
 
 
@@ -139,7 +136,7 @@ def test_geodesic_km_of_empty_input_is_empty() -> None:
 
 def test_no_pairs_within_reach() -> None:
     pairs = GeodesicBackend().pairs_within(
-        np.array([105.0]), np.array([-6.0]), np.array([106.5]), np.array([-7.0]), max_km=10.0
+        Points([105.0], [-6.0]), Points([106.5], [-7.0]), max_km=10.0
     )
     assert len(pairs.left) == 0
 
@@ -148,7 +145,9 @@ def test_identical_points_have_zero_distance() -> None:
     lon = np.array([106.15, 105.9, 12.3])
     lat = np.array([-6.12, -6.8, 57.0])
     np.testing.assert_array_equal(geodesic_km(lon, lat, lon, lat), [0.0, 0.0, 0.0])
-    pairs = GeodesicBackend(circuity=1.4).pairs_within(lon, lat, lon, lat, max_km=1.0)
+    pairs = GeodesicBackend(circuity=1.4).pairs_within(
+        Points(lon, lat), Points(lon, lat), max_km=1.0
+    )
     assert pairs.left.tolist() == [0, 1, 2]
     assert pairs.right.tolist() == [0, 1, 2]
     assert pairs.km.tolist() == [0.0, 0.0, 0.0]
@@ -184,5 +183,60 @@ def test_circuity_scales_distance() -> None:
     p_lon, p_lat = np.array([106.0]), np.array([-6.0])
     s_lon, s_lat = np.array([106.1]), np.array([-6.1])
     base = geodesic_km(p_lon, p_lat, s_lon, s_lat)[0]
-    pairs = GeodesicBackend(circuity=1.7).pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=100.0)
+    pairs = GeodesicBackend(circuity=1.7).pairs_within(
+        Points(p_lon, p_lat), Points(s_lon, s_lat), max_km=100.0
+    )
     assert pairs.km[0] == pytest.approx(base * 1.7, rel=1e-12)
+
+
+# ------------------------------------------------------------------------------ Points
+
+
+def test_points_of_rows_carry_the_keys_the_backend_looks_up() -> None:
+    rows = pd.DataFrame(
+        {
+            "id": ["P1", "P2"],
+            "kecamatan_code": ["36.04.12", "36.04.30"],
+            "lon": [106.2, 105.9],
+            "lat": [-6.0, -6.1],
+        }
+    )
+
+    class Keyed(GeodesicBackend):
+        keyed_by = "kecamatan"
+
+    plain = Points.of(rows, GeodesicBackend())
+    assert plain.keys is None and plain.lon.tolist() == [106.2, 105.9] and len(plain) == 2
+    assert Points.of(rows).keys is None
+    assert Points.of(rows, Keyed()).keys.tolist() == ["36.04.12", "36.04.30"]
+    assert Points.of(rows, Keyed()).take(np.array([1, 1])).keys.tolist() == ["36.04.30"] * 2
+
+
+def test_points_need_arrays_of_one_length() -> None:
+    with pytest.raises(ValueError, match="2 lon, 1 lat"):
+        Points([106.0, 106.1], [-6.0])
+    with pytest.raises(ValueError, match="1 keys"):
+        Points([106.0, 106.1], [-6.0, -6.1], ["a"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([106.0, 106.1, 106.2]), st.sampled_from([-6.0, -6.1])),
+        max_size=12,
+    ),
+    st.booleans(),
+    st.data(),
+)
+def test_distinct_points_map_back_to_every_point(coords, keyed, data) -> None:
+    keys = data.draw(st.lists(st.sampled_from("ab"), min_size=len(coords), max_size=len(coords)))
+    lon = [c[0] for c in coords]
+    lat = [c[1] for c in coords]
+    points = Points(lon, lat, keys if keyed else None)
+    site, sites = points.distinct()
+    seen = list(zip(*((sites.keys,) if keyed else ()), sites.lon, sites.lat, strict=True))
+    assert seen == sorted(set(seen)), "distinct points are unique and sorted"
+    back = sites.take(site)
+    assert back.lon.tolist() == points.lon.tolist() and back.lat.tolist() == points.lat.tolist()
+    if keyed:
+        assert back.keys.tolist() == keys

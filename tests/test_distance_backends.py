@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from conftest import ANYAR, CIRUAS, KOTA_SERANG, KRAGILAN, PONTANG, TIRTAYASA
 from lp import reference_optimum
-from roadnet import write_job
+from roadnet import river_network, write_job, write_osm
 from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig, assign_table, resolve_assign
-from umkm_alloc.distance import DistanceBackend, GeodesicBackend, Pairs, make_backend
+from umkm_alloc.distance import DistanceBackend, GeodesicBackend, Pairs, Points, make_backend
 from umkm_alloc.distance.matrix import MatrixBackend
 from umkm_alloc.distance.osm import OsmBackend
 from umkm_alloc.distance.osrm import OsrmBackend
@@ -41,19 +41,37 @@ def test_every_backend_implements_the_interface():
     assert Pairs.empty(minutes=True).minutes.shape == (0,)
 
 
+def test_backends_say_what_they_are_by_attributes(tmp_path):
+    """Callers branch on these, never on the class: a straight-line factor or routes."""
+    matrix = tmp_path / "d.csv"
+    matrix.write_text("producer_kecamatan,store_kecamatan,distance_km\n36.04.12,36.04.13,3\n")
+    osm = OsmBackend(write_osm(tmp_path / "r.osm", *river_network()), cache=tmp_path)
+    osrm = OsrmBackend("http://127.0.0.1:9")
+    by_matrix = MatrixBackend(matrix)
+    assert GeodesicBackend(circuity=1.3).straight_line_factor == 1.3
+    assert [b.straight_line_factor for b in (osm, osrm, by_matrix)] == [None, None, None]
+    assert [b.straight_line_bound for b in (osm, osrm, by_matrix)] == [True, True, False]
+    assert [b.has_minutes for b in (GeodesicBackend(), osm, osrm, by_matrix)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert [b.keyed_by for b in (GeodesicBackend(), osm, osrm, by_matrix)] == [
+        None,
+        None,
+        None,
+        "kecamatan",
+    ]
+    assert [b.route_word for b in (osm, osrm, by_matrix)] == ["road", "road", "listed"]
+
+
 def test_geodesic_has_no_minutes():
     b = GeodesicBackend()
-    km, minutes = b.travel(np.array([106.0]), np.array([-6.0]), np.array([106.1]), np.array([-6]))
+    km, minutes = b.travel(Points([106.0], [-6.0]), Points([106.1], [-6]))
     assert minutes is None and km[0] > 0
     with pytest.raises(UsageError, match="--max-minutes needs travel times"):
-        b.pairs_within(
-            np.array([106.0]),
-            np.array([-6.0]),
-            np.array([106.1]),
-            np.array([-6.0]),
-            max_km=20,
-            max_minutes=30,
-        )
+        b.pairs_within(Points([106.0], [-6.0]), Points([106.1], [-6.0]), max_km=20, max_minutes=30)
 
 
 @pytest.mark.parametrize(
@@ -320,12 +338,8 @@ def test_only_listed_pairs_are_candidates_and_reasons_name_them(tmp_path):
         "store S9 is not listed in d.csv (store_id): no listed route to any producer of Emping"
     )
     km = result.backend.distance_km(
-        np.zeros(2),
-        np.zeros(2),
-        np.zeros(2),
-        np.zeros(2),
-        p_keys=np.array(["P1", "P2"]),
-        s_keys=np.array(["S1", "S1"]),
+        Points(np.zeros(2), np.zeros(2), ["P1", "P2"]),
+        Points(np.zeros(2), np.zeros(2), ["S1", "S1"]),
     )
     assert km.tolist() == [3.0, np.inf]
 

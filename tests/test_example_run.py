@@ -11,7 +11,7 @@ from lp import reference_optimum
 from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
-from umkm_alloc.distance import GeodesicBackend
+from umkm_alloc.distance import GeodesicBackend, Points
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +48,7 @@ def test_example_matches_an_independent_lp(result):
             continue
         pi, si = np.meshgrid(np.arange(len(p)), np.arange(len(s)), indexing="ij")
         pi, si = pi.ravel(), si.ravel()
-        km = backend.distance_km(
-            p["lon"].to_numpy()[pi],
-            p["lat"].to_numpy()[pi],
-            s["lon"].to_numpy()[si],
-            s["lat"].to_numpy()[si],
-        )
+        km = backend.distance_km(Points.of(p).take(pi), Points.of(s).take(si))
         ok = km <= 20.0
         units, cost = reference_optimum(
             p["qty"].to_numpy(), s["qty"].to_numpy(), pi[ok], si[ok], km[ok]

@@ -15,6 +15,7 @@ from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.errors import UsageError
 from umkm_alloc.explain import EXPLAIN_COLUMNS, explain
+from umkm_alloc.geo.boundaries import Boundaries
 
 runner = CliRunner()
 RULES = EXAMPLES / "serang.toml"
@@ -126,3 +127,21 @@ def test_cli_formats(result):
     none = runner.invoke(app, base[:3])
     assert none.exit_code == 2
     assert none.stderr == "error: explain needs --store ID or --producer ID (or both)\n"
+
+
+def test_the_result_carries_what_judged_it(result):
+    """Boundaries, rules and zones of the run, and one judge that explain reuses."""
+    assert isinstance(result.boundaries, Boundaries) and result.boundaries.source == "banten"
+    assert len(result.boundaries.frame) == len(result.zone_map.codes)
+    assert result.rules is result.judge.rules and result.zone_map is result.judge.zone_map
+    arcs = result.arcs
+    again = result.judge.codes(arcs["p"], arcs["s"], km=arcs["km"], minutes=arcs["minutes"])
+    assert again.tolist() == arcs["code"].tolist()
+    table = explain(result, store="ALF-0001")
+    by_pair = arcs.set_index(["p", "s"])["code"]
+    prods, stores = result.producers, result.stores
+    for row in table.itertuples():
+        p = prods.index[(prods["id"] == row.producer_id) & (prods["product"] == row.product)][0]
+        s = stores.index[(stores["id"] == row.store_id) & (stores["product"] == row.product)][0]
+        if (p, s) in by_pair.index:
+            assert (row.status == "eligible") == bool(by_pair[(p, s)] == 0)

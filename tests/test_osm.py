@@ -28,6 +28,7 @@ from roadnet import (
 from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
+from umkm_alloc.distance import Points
 from umkm_alloc.distance import osm_read as osm_mod
 from umkm_alloc.distance.graph import RoadGraph
 from umkm_alloc.distance.osm import OsmBackend
@@ -53,8 +54,8 @@ def backend(path: Path, **kw) -> OsmBackend:
     return OsmBackend(path, **kw)
 
 
-def pts(*points: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    return np.array([p[1] for p in points]), np.array([p[0] for p in points])
+def pts(*points: tuple[float, float]) -> Points:
+    return Points([p[1] for p in points], [p[0] for p in points])
 
 
 # ----------------------------------------------------------------------- the river case
@@ -66,14 +67,13 @@ def test_river_makes_the_road_six_times_the_straight_line(river):
     assert 3.9 < straight < 4.1
     assert 5.5 < road / straight < 6.5
     b = backend(river)
-    p_lon, p_lat = pts(PRODUCER)
-    s_lon, s_lat = pts(STORE)
-    pairs = b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=30.0)
+    producer, store = pts(PRODUCER), pts(STORE)
+    pairs = b.pairs_within(producer, store, max_km=30.0)
     assert pairs.left.tolist() == [0] and pairs.right.tolist() == [0]
     # the footbridge, the private shortcut and the construction site are not roads
     assert pairs.km[0] == pytest.approx(road, rel=1e-6)
-    assert len(b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=20.0).left) == 0
-    assert b.distance_km(p_lon, p_lat, s_lon, s_lat)[0] == pytest.approx(road, rel=1e-6)
+    assert len(b.pairs_within(producer, store, max_km=20.0).left) == 0
+    assert b.distance_km(producer, store)[0] == pytest.approx(road, rel=1e-6)
 
 
 def run_river(tmp_path: Path, river: Path, distance: str, **kw):
@@ -203,16 +203,15 @@ def test_one_way_streets(tmp_path, tags, reverse, ab_short, ba_short):
     path = oneway_network(tmp_path, tags, reverse=reverse)
     b = backend(path)
     a_pt, b_pt = grid_km(0, 0), grid_km(1, 0)
-    a_lon, a_lat = pts(a_pt)
-    b_lon, b_lat = pts(b_pt)
+    a_at, b_at = pts(a_pt), pts(b_pt)
     direct = straight_km(a_pt, b_pt)
     detour = path_km([b_pt, grid_km(1, 2), grid_km(0, 2), a_pt])
-    ab = b.distance_km(a_lon, a_lat, b_lon, b_lat)[0]
-    ba = b.distance_km(b_lon, b_lat, a_lon, a_lat)[0]
+    ab = b.distance_km(a_at, b_at)[0]
+    ba = b.distance_km(b_at, a_at)[0]
     assert ab == pytest.approx(direct if ab_short else detour, rel=1e-6)
     assert ba == pytest.approx(direct if ba_short else detour, rel=1e-6)
     # the bounded search agrees with the unbounded one
-    within = b.pairs_within(b_lon, b_lat, a_lon, a_lat, max_km=2.0)
+    within = b.pairs_within(b_at, a_at, max_km=2.0)
     assert len(within.left) == (1 if ba_short else 0)
 
 
@@ -265,41 +264,35 @@ def test_fastest_route_when_time_is_bounded(tmp_path):
     nodes = {1: a, 2: b, 3: m1, 4: m2}
     ways = [([1, 2], {"highway": "residential"}), ([1, 3, 4, 2], {"highway": "primary"})]
     path = write_osm(tmp_path / "fast.osm", nodes, ways)
-    a_lon, a_lat = pts(a)
-    b_lon, b_lat = pts(b)
-    short = backend(path, metric="km").pairs_within(a_lon, a_lat, b_lon, b_lat, max_km=20.0)
-    fast = backend(path, metric="minutes").pairs_within(
-        a_lon, a_lat, b_lon, b_lat, max_km=20.0, max_minutes=60.0
-    )
+    a_at, b_at = pts(a), pts(b)
+    short = backend(path, metric="km").pairs_within(a_at, b_at, max_km=20.0)
+    fast = backend(path, metric="minutes").pairs_within(a_at, b_at, max_km=20.0, max_minutes=60.0)
     slow_km = straight_km(a, b)
     fast_km = path_km([a, m1, m2, b])
     assert short.km[0] == pytest.approx(slow_km, rel=1e-6)
     assert fast.km[0] == pytest.approx(fast_km, rel=1e-6)
     assert fast.minutes[0] == pytest.approx(fast_km / 40 * 60, abs=1e-3)  # + mm legs
     assert fast.minutes[0] < slow_km / 20 * 60
-    km, minutes = backend(path, metric="minutes").travel(a_lon, a_lat, b_lon, b_lat)
+    km, minutes = backend(path, metric="minutes").travel(a_at, b_at)
     assert km[0] == pytest.approx(fast_km, rel=1e-6)
     assert minutes[0] == pytest.approx(fast.minutes[0])
 
 
 def test_batches_give_the_same_pairs(river):
     rng = np.random.default_rng(3)
-    p_lon = rng.uniform(XW - 0.01, XE + 0.01, 30)
-    p_lat = rng.uniform(Y0, Y0 + 0.09, 30)
-    s_lon = rng.uniform(XW - 0.01, XE + 0.01, 12)
-    s_lat = rng.uniform(Y0, Y0 + 0.09, 12)
+    producers = Points(rng.uniform(XW - 0.01, XE + 0.01, 30), rng.uniform(Y0, Y0 + 0.09, 30))
+    stores = Points(rng.uniform(XW - 0.01, XE + 0.01, 12), rng.uniform(Y0, Y0 + 0.09, 12))
     whole = backend(river)
     tiny = backend(river)
     tiny.graph.batch_bytes = 1  # one source per Dijkstra call
-    for a, b in ((p_lon, s_lon), (s_lon, p_lon)):  # both search directions
-        lat_a, lat_b = (p_lat, s_lat) if a is p_lon else (s_lat, p_lat)
-        one = whole.pairs_within(a, lat_a, b, lat_b, max_km=15.0)
-        two = tiny.pairs_within(a, lat_a, b, lat_b, max_km=15.0)
+    for a, b in ((producers, stores), (stores, producers)):  # both search directions
+        one = whole.pairs_within(a, b, max_km=15.0)
+        two = tiny.pairs_within(a, b, max_km=15.0)
         assert one.left.tolist() == two.left.tolist()
         assert one.right.tolist() == two.right.tolist()
         np.testing.assert_allclose(one.km, two.km, rtol=1e-12)
         # against unbounded single-pair measurement
-        km = whole.distance_km(a[one.left], lat_a[one.left], b[one.right], lat_b[one.right])
+        km = whole.distance_km(a.take(one.left), b.take(one.right))
         np.testing.assert_allclose(one.km, km, rtol=1e-9)
 
 
@@ -386,11 +379,9 @@ def test_compressed_xml_and_missing_nodes(tmp_path):
     packed.write_bytes(gzip.compress(plain.read_bytes()))
     graph = osm_mod.parse_extract(packed)
     assert graph.n_nodes == len(nodes) - 1  # all but the footbridge's middle node
-    p_lon, p_lat = pts(PRODUCER)
-    s_lon, s_lat = pts(STORE)
     # the west bank is cut at node 5: no road route to the bridge any more
     b = OsmBackend(packed, graph=graph)
-    assert b.distance_km(p_lon, p_lat, s_lon, s_lat)[0] == np.inf
+    assert b.distance_km(pts(PRODUCER), pts(STORE))[0] == np.inf
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from roadnet import GEOD, PRODUCER, STORE, XE, XW, Y0, river_network, river_road
 from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
-from umkm_alloc.distance import make_backend
+from umkm_alloc.distance import Points, make_backend
 from umkm_alloc.distance.osrm import OsrmBackend
 from umkm_alloc.errors import InputError
 
@@ -174,8 +174,8 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def pts(*points):
-    return np.array([p[1] for p in points]), np.array([p[0] for p in points])
+def pts(*points) -> Points:
+    return Points([p[1] for p in points], [p[0] for p in points])
 
 
 def river_minutes() -> float:
@@ -190,32 +190,31 @@ def river_minutes() -> float:
 def test_pairs_and_times_come_from_the_server(osrm):
     state, url = osrm()
     b = OsrmBackend(url)
-    p_lon, p_lat = pts(PRODUCER)
-    s_lon, s_lat = pts(STORE)
-    pairs = b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=30.0)
+    producer, store = pts(PRODUCER), pts(STORE)
+    pairs = b.pairs_within(producer, store, max_km=30.0)
     assert pairs.km[0] == pytest.approx(river_road_km(), abs=1e-3)
     assert pairs.minutes[0] == pytest.approx(river_minutes(), abs=1e-2)
     assert len(state.requests) == 1
-    assert len(b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=10.0).left) == 0
+    assert len(b.pairs_within(producer, store, max_km=10.0).left) == 0
     assert len(state.requests) == 2
     # beyond the straight-line bound nothing is asked
-    assert len(b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=3.0).left) == 0
-    assert len(b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=50, max_minutes=1.5).left) == 0
+    assert len(b.pairs_within(producer, store, max_km=3.0).left) == 0
+    assert len(b.pairs_within(producer, store, max_km=50, max_minutes=1.5).left) == 0
     assert len(state.requests) == 2
-    km, minutes = b.travel(p_lon, p_lat, s_lon, s_lat)
+    km, minutes = b.travel(producer, store)
     assert km[0] == pytest.approx(river_road_km(), abs=1e-3)
     assert minutes[0] == pytest.approx(river_minutes(), abs=1e-2)
-    assert b.distance_km(p_lon, p_lat, s_lon, s_lat)[0] == km[0]
+    assert b.distance_km(producer, store)[0] == km[0]
 
 
 def test_requests_are_batched_under_the_table_size(osrm):
     state, url = osrm()
     rng = np.random.default_rng(5)
-    p_lon, p_lat = rng.uniform(XW, XE, 5), rng.uniform(Y0, Y0 + 0.09, 5)
-    s_lon, s_lat = rng.uniform(XW, XE, 4), rng.uniform(Y0, Y0 + 0.09, 4)
-    big = OsrmBackend(url).pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=40.0)
+    producers = Points(rng.uniform(XW, XE, 5), rng.uniform(Y0, Y0 + 0.09, 5))
+    stores = Points(rng.uniform(XW, XE, 4), rng.uniform(Y0, Y0 + 0.09, 4))
+    big = OsrmBackend(url).pairs_within(producers, stores, max_km=40.0)
     assert state.requests == [(5, 4)]
-    small = OsrmBackend(url, table_size=2).pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=40.0)
+    small = OsrmBackend(url, table_size=2).pairs_within(producers, stores, max_km=40.0)
     assert len(state.requests) == 1 + 6
     assert all(s <= 2 and d <= 2 for s, d in state.requests[1:])
     assert big.left.tolist() == small.left.tolist() and big.right.tolist() == small.right.tolist()
@@ -226,19 +225,17 @@ def test_requests_are_batched_under_the_table_size(osrm):
 def test_busy_server_is_retried_with_backoff(osrm):
     state, url = osrm(fail_first=2)
     b = OsrmBackend(url, retries=3, backoff_s=0.01)
-    p_lon, p_lat = pts(PRODUCER)
-    s_lon, s_lat = pts(STORE)
-    assert len(b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=30.0).left) == 1
+    producer, store = pts(PRODUCER), pts(STORE)
+    assert len(b.pairs_within(producer, store, max_km=30.0).left) == 1
     assert len(state.requests) == 3
 
 
 def test_server_that_stays_busy_is_an_input_error(osrm):
     state, url = osrm(fail_first=100)
     b = OsrmBackend(url, retries=1, backoff_s=0.01)
-    p_lon, p_lat = pts(PRODUCER)
-    s_lon, s_lat = pts(STORE)
+    producer, store = pts(PRODUCER), pts(STORE)
     with pytest.raises(InputError) as err:
-        b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=30.0)
+        b.pairs_within(producer, store, max_km=30.0)
     assert str(err.value) == (
         f"OSRM server {url} is unreachable (HTTP 503 Service Unavailable; 2 tries); check that "
         "osrm-routed is running there and the URL is right (--distance osrm:URL)"
@@ -249,19 +246,18 @@ def test_server_that_stays_busy_is_an_input_error(osrm):
 def test_slow_server_times_out(osrm):
     _, url = osrm(delay_s=0.5)
     b = OsrmBackend(url, timeout=0.1, retries=0)
-    p_lon, p_lat = pts(PRODUCER)
-    s_lon, s_lat = pts(STORE)
+    producer, store = pts(PRODUCER), pts(STORE)
     with pytest.raises(InputError, match=r"is unreachable \(.*timed out.*; 1 tries\)"):
-        b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=30.0)
+        b.pairs_within(producer, store, max_km=30.0)
 
 
 def test_too_big_table_names_the_option(osrm):
     state, url = osrm(max_table=1)
     b = OsrmBackend(url, table_size=100)
     rng = np.random.default_rng(1)
-    p_lon, p_lat = rng.uniform(XW, XE, 3), rng.uniform(Y0, Y0 + 0.09, 3)
+    points = Points(rng.uniform(XW, XE, 3), rng.uniform(Y0, Y0 + 0.09, 3))
     with pytest.raises(InputError) as err:
-        b.pairs_within(p_lon, p_lat, p_lon, p_lat, max_km=40.0)
+        b.pairs_within(points, points, max_km=40.0)
     assert str(err.value) == (
         f"OSRM server {url} refused a 100 x 100 table (TooBig); give --osrm-table-size the "
         "server's --max-table-size"
@@ -273,24 +269,22 @@ def test_point_snapped_far_from_the_road_gets_no_route(osrm):
     _, url = osrm()
     far = (Y0 - 0.05, (XW + XE) / 2)
     b = OsrmBackend(url)
-    p_lon, p_lat = pts(PRODUCER)
-    s_lon, s_lat = pts(STORE, far)
-    pairs = b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=60.0)
+    producer, stores = pts(PRODUCER), pts(STORE, far)
+    pairs = b.pairs_within(producer, stores, max_km=60.0)
     assert pairs.right.tolist() == [0]
-    assert b.unroutable(s_lon, s_lat, side="store") == [
+    assert b.unroutable(stores, side="store") == [
         "",
         "no road within 2000 m of the store (--max-snap-m)",
     ]
-    assert OsrmBackend(url, max_snap_m=7000).unroutable(s_lon, s_lat, side="store") == ["", ""]
+    assert OsrmBackend(url, max_snap_m=7000).unroutable(stores, side="store") == ["", ""]
 
 
 def test_unreachable_server_is_an_input_error():
     url = closed_port_url()
     b = make_backend(f"osrm:{url}", osrm_retries=0)
-    p_lon, p_lat = pts(PRODUCER)
-    s_lon, s_lat = pts(STORE)
+    producer, store = pts(PRODUCER), pts(STORE)
     with pytest.raises(InputError, match=f"OSRM server {url} is unreachable"):
-        b.pairs_within(p_lon, p_lat, s_lon, s_lat, max_km=30.0)
+        b.pairs_within(producer, store, max_km=30.0)
 
 
 # -------------------------------------------------------------------------- end to end

@@ -1,4 +1,4 @@
-"""Rules: parsing and checking the TOML tables, adjacency, zones and pair evaluation."""
+"""Rules: parsing and checking the TOML tables, adjacency and zones (judging: test_rules_judge)."""
 
 from __future__ import annotations
 
@@ -6,33 +6,24 @@ import tomllib
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from umkm_alloc.cli.zones import zones_command
 from umkm_alloc.errors import ConfigError
 from umkm_alloc.geo.boundaries import Boundaries
 from umkm_alloc.rules import (
-    BEYOND_DISTANCE,
-    CHAIN,
-    ELIGIBLE,
+    ADJACENCY_MIN_SHARED_M,
     FORBID,
-    MODES,
-    REASONS,
-    ZONE_MODE,
+    Judge,
     Rules,
     ZoneMap,
     check_categories_used,
-    evaluate,
     kecamatan_adjacency,
     kecamatan_zone_table,
-    max_limit_km,
     parse_rules,
     product_key,
-    reason_text,
     zone_adjacency_table,
 )
 
@@ -370,6 +361,49 @@ def test_squares_sharing_an_edge_are_adjacent_and_corners_are_not():
     assert all(i < j for i, j in found)
 
 
+def touching_frame(border_m: float) -> Boundaries:
+    """Two hand-made kecamatan: a square, and a wedge whose tip lies along its east edge.
+
+    The wedge touches the square along ``border_m`` metres (north-south), and its sides
+    leave the square's edge at 45 degrees, as repaired polygons meet along a tiny sliver.
+    """
+    deg = border_m / 110_574.0  # metres of latitude per degree near the equator
+    square = shapely.box(106.0, -6.01, 106.01, -6.0)
+    x, y = 106.01, -6.005
+    wedge = shapely.Polygon(
+        [(x, y - deg / 2), (x, y + deg / 2), (x + 0.004, y + 0.004), (x + 0.004, y - 0.004)]
+    )
+    rows = [
+        {"kode": "99.01.01", "nama": "Kotak", "kabupaten": "Uji", "geometry": square},
+        {"kode": "99.01.02", "nama": "Baji", "kabupaten": "Uji", "geometry": wedge},
+    ]
+    frame = gpd.GeoDataFrame(rows, crs="EPSG:4326").assign(kode_kab="99.01")
+    return Boundaries(frame=frame, source="touching", metric_crs="EPSG:32748")
+
+
+@pytest.mark.parametrize(
+    ("border_m", "neighbours"), [(0.0, False), (3.0, False), (50.0, True), (500.0, True)]
+)
+def test_a_border_of_a_few_metres_is_a_corner_and_fifty_metres_a_border(border_m, neighbours):
+    boundaries = touching_frame(border_m)
+    outlines = shapely.boundary(boundaries.frame.geometry.to_numpy())
+    exact = shapely.length(shapely.intersection(*outlines)) * 110_574.0  # a north-south line
+    assert exact == pytest.approx(border_m, rel=0.01, abs=0.01)  # the border we meant
+    assert (kecamatan_adjacency(boundaries) == {(0, 1)}) is neighbours
+    # measured within ADJACENCY_SNAP_M, even a point contact "shares" a few metres: that is
+    # why a border must be longer than ADJACENCY_MIN_SHARED_M, not merely positive
+    assert ADJACENCY_MIN_SHARED_M == 10.0
+    assert (kecamatan_adjacency(boundaries, min_shared_m=0.0) == {(0, 1)}) is True
+
+
+def test_readme_and_zones_help_cite_the_adjacency_definition():
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    help_text = " ".join((zones_command.__doc__ or "").split())
+    phrase = f"border longer than {ADJACENCY_MIN_SHARED_M:g} m"
+    assert phrase in readme and "ADJACENCY_MIN_SHARED_M" in readme
+    assert phrase in help_text
+
+
 def test_adjacency_of_the_packaged_boundaries(boundaries):
     pairs = kecamatan_adjacency(boundaries)
     code = {k: i for i, k in enumerate(boundaries.frame["kode"])}
@@ -422,282 +456,6 @@ def test_zone_tables():
     assert adjacency["zone"].tolist() == ["Utara", "Ciruas", "Kragilan", "99.02.01", "99.03.01"]
 
 
-# ------------------------------------------------------------------------- evaluation
-
-
-def run(
-    rules: Rules,
-    pairs: list[tuple[str, str, str, str, float]],
-    default: float = 20.0,
-    *,
-    categorical: bool = False,
-):
-    zm = ZoneMap.build(rules, SQUARES)
-    p, s, cat, chain, km = (np.array(col, dtype=object) for col in zip(*pairs, strict=True))
-    if categorical:
-        # as the pipeline may pass them: categories of the rows, some unused (even unknown)
-        p, s, cat, chain = (
-            pd.Categorical(col, categories=sorted({*col, extra}))
-            for col, extra in ((p, "00.00.00"), (s, CURUG_LAIN), (cat, "x"), (chain, "y"))
-        )
-    return evaluate(
-        rules,
-        zm,
-        p_kec=p,
-        s_kec=s,
-        category=cat,
-        chain=chain,
-        km=km.astype(float),
-        default_max_km=default,
-    ).tolist()
-
-
-def test_reason_order_and_precedence():
-    rules = parse(
-        """
-        [zones]
-        Utara = ["Pontang", "Tirtayasa"]
-        Selatan = ["Ciruas", "Kragilan"]
-        [rules]
-        mode = "same-zone"
-        forbid = [["Pontang", "Tirtayasa"], ["Pontang", "Ciruas"]]
-        allow = [["Pontang", "Ciruas"], ["Tirtayasa", "Kragilan"]]
-        [categories.basah]
-        max_km = 10
-        [chains.Alfamart]
-        accepts = ["kering"]
-        """
-    )
-    pairs = [
-        (PONTANG, TIRTAYASA, "kering", "", 5.0),  # same zone, but forbidden
-        (PONTANG, CIRUAS, "kering", "", 5.0),  # forbid beats allow
-        (TIRTAYASA, KRAGILAN, "kering", "", 5.0),  # allow reopens mode
-        (TIRTAYASA, KRAGILAN, "kering", "", 25.0),  # ... but not distance
-        (TIRTAYASA, KRAGILAN, "basah", "alfamart", 5.0),  # ... nor chain
-        (TIRTAYASA, CIRUAS, "kering", "", 5.0),  # closed by mode
-        (CIRUAS, KRAGILAN, "basah", "", 10.0),  # category limit, inclusive
-        (CIRUAS, KRAGILAN, "basah", "", 10.5),  # category limit replaces the default
-        (CIRUAS, KRAGILAN, "kering", "", 20.0),  # default limit, inclusive
-        (CIRUAS, KRAGILAN, "", "", 20.5),  # unknown category: default limit
-        (CIRUAS, KRAGILAN, "basah", "Alfamart", 5.0),  # chain keys are matched case-folded
-        (CIRUAS, KRAGILAN, "", "alfamart", 5.0),  # no category: the chain cannot accept it
-        (CIRUAS, KRAGILAN, "basah", "indomaret", 5.0),  # no table: accepts all
-        (PONTANG, CIRUAS, "basah", "alfamart", 50.0),  # distance comes first
-    ]
-    assert run(rules, pairs) == [
-        FORBID,
-        FORBID,
-        ELIGIBLE,
-        BEYOND_DISTANCE,
-        CHAIN,
-        ZONE_MODE,
-        ELIGIBLE,
-        BEYOND_DISTANCE,
-        ELIGIBLE,
-        BEYOND_DISTANCE,
-        CHAIN,
-        CHAIN,
-        ELIGIBLE,
-        BEYOND_DISTANCE,
-    ]
-    assert REASONS == {
-        0: "eligible",
-        1: "beyond_distance",
-        2: "chain",
-        3: "forbid",
-        4: "zone_mode",
-    }
-
-
-def test_adjacent_zones_mode_and_own_zones():
-    rules = parse('[zones]\nUtara = ["Pontang", "Tirtayasa"]\n[rules]\nmode = "adjacent-zones"')
-    pairs = [
-        (PONTANG, TIRTAYASA, "", "", 1.0),  # same zone
-        (PONTANG, CIRUAS, "", "", 1.0),  # Utara - Ciruas share an edge
-        (TIRTAYASA, CURUG_KOTA, "", "", 1.0),  # Utara - Curug: corner of Tirtayasa only
-        (ANYAR, CURUG_KOTA, "", "", 1.0),  # own zones sharing an edge
-        (CURUG_KOTA, CURUG_LAIN, "", "", 1.0),  # corner contact: not adjacent
-        (CURUG_LAIN, CURUG_LAIN, "", "", 1.0),
-    ]
-    assert run(rules, pairs) == [0, 0, ZONE_MODE, 0, ZONE_MODE, 0]
-
-
-def test_no_rules_only_distance_counts():
-    pairs = [(PONTANG, CURUG_LAIN, "basah", "alfamart", 20.0), (PONTANG, ANYAR, "", "", 20.01)]
-    assert run(Rules.default(), pairs) == [ELIGIBLE, BEYOND_DISTANCE]
-
-
-def test_evaluate_empty_and_unknown_code():
-    rules = parse('[rules]\nmode = "same-zone"')
-    zm = ZoneMap.build(rules, SQUARES)
-    empty = np.array([], dtype=object)
-    kwargs = {"category": empty, "chain": empty, "default_max_km": 20.0}
-    out = evaluate(rules, zm, p_kec=empty, s_kec=empty, km=np.zeros(0), **kwargs)
-    assert out.shape == (0,)
-    with pytest.raises(ValueError, match=r"kecamatan code '36.04.12' is not in the boundaries"):
-        one = np.array([""], dtype=object)
-        evaluate(
-            rules,
-            zm,
-            p_kec=np.array(["36.04.12"], dtype=object),
-            s_kec=np.array([PONTANG], dtype=object),
-            category=one,
-            chain=one,
-            km=np.ones(1),
-            default_max_km=20.0,
-        )
-
-
-def test_max_limit_km():
-    rules = parse(
-        "[categories.basah]\nmax_km = 10\n[categories.kering]\nmax_km = 35\n[categories.x]"
-    )
-    assert max_limit_km(rules, 20.0) == 35.0
-    assert max_limit_km(rules, 40.0) == 40.0
-    assert max_limit_km(Rules.default(), 20.0) == 20.0
-
-
-def test_reason_texts():
-    rules = parse(
-        """
-        [zones]
-        Pantura = ["Pontang"]
-        Barat = ["Anyar"]
-        [rules]
-        mode = "same-zone"
-        forbid = [["Pontang", "Anyar"]]
-        [categories.basah]
-        max_km = 10
-        [chains.Alfamart]
-        accepts = ["kering"]
-        [chains.Kosong]
-        accepts = []
-        """
-    )
-    zm = ZoneMap.build(rules, SQUARES)
-
-    def text(code, p=PONTANG, s=ANYAR, category="basah", chain="", km=31.24):
-        return reason_text(
-            code,
-            rules,
-            zm,
-            p_kec=p,
-            s_kec=s,
-            category=category,
-            chain=chain,
-            km=km,
-            default_max_km=20.0,
-        )
-
-    assert text(FORBID) == "forbidden: Pontang -> Anyar ([rules] forbid)"
-    assert text(ZONE_MODE) == "different zones: Pantura -> Barat (mode same-zone)"
-    assert text(CHAIN, chain="alfamart") == (
-        "Alfamart accepts only kering, not basah ([chains.Alfamart] accepts)"
-    )
-    assert text(CHAIN, chain="alfamart", category="") == (
-        "Alfamart accepts only kering; the product has no category ([chains.Alfamart] accepts)"
-    )
-    assert text(CHAIN, chain="kosong") == (
-        "Kosong accepts no category, not basah ([chains.Kosong] accepts)"
-    )
-    assert text(BEYOND_DISTANCE) == (
-        "31.2 km, beyond the 10 km limit for basah ([categories.basah] max_km)"
-    )
-    assert text(BEYOND_DISTANCE, category="kering") == "31.2 km, beyond the 20 km limit (--max-km)"
-    assert text(ELIGIBLE, km=3.0) == "eligible: 3.0 km"
-    adjacent = Rules(zones=rules.zones, mode="adjacent-zones")
-    assert reason_text(
-        ZONE_MODE,
-        adjacent,
-        ZoneMap.build(adjacent, SQUARES),
-        p_kec=PONTANG,
-        s_kec=CURUG_LAIN,
-        category="",
-        chain="",
-        km=1.0,
-        default_max_km=20.0,
-    ) == ("zones not adjacent: Pantura -> 99.03.01 (mode adjacent-zones)")
-
-
-# ------------------------------------------------------------- property: vs a reference
-
-CATEGORIES = ["", "basah", "kering", "lain"]
-CHAINS = ["", "alfamart", "indomaret"]
-ZONE_NAMES = ["Z0", "Z1", "Kragilan"]
-
-
-@st.composite
-def rule_sets(draw) -> Rules:
-    zone_of = draw(st.lists(st.sampled_from([None, *ZONE_NAMES]), min_size=7, max_size=7))
-    zones: dict[str, tuple[str, ...]] = {}
-    for code, zone in zip(CODES, zone_of, strict=True):
-        if zone is not None:
-            zones[zone] = (*zones.get(zone, ()), code)
-    pairs = st.tuples(st.sampled_from(CODES), st.sampled_from(CODES))
-    forbid = tuple(dict.fromkeys(draw(st.lists(pairs, max_size=6))))
-    allow = tuple(dict.fromkeys(draw(st.lists(pairs, max_size=6))))
-    limits = st.one_of(st.none(), st.sampled_from([5.0, 10.0, 12.5, 25.0]))
-    categories = draw(st.dictionaries(st.sampled_from(CATEGORIES[1:]), limits, max_size=3))
-    accepts = st.one_of(
-        st.none(), st.lists(st.sampled_from(CATEGORIES[1:]), unique=True).map(tuple)
-    )
-    chains = draw(st.dictionaries(st.sampled_from(CHAINS[1:]), accepts, max_size=2))
-    return Rules(
-        zones=zones,
-        mode=draw(st.sampled_from(MODES)),
-        forbid=forbid,
-        allow=allow,
-        categories=categories,
-        chains=chains,
-    )
-
-
-def reference(rules: Rules, p: str, s: str, category: str, chain: str, km: float, default: float):
-    """The rules of DESIGN.md, one pair at a time, written plainly."""
-    zone = {code: ("own", code) for code in CODES}
-    for name, codes in rules.zones.items():
-        for code in codes:
-            zone[code] = ("zone", name)
-    limit = rules.categories.get(category)
-    if limit is None:
-        limit = default
-    if km > limit:
-        return BEYOND_DISTANCE
-    accepts = rules.chains.get(chain)
-    if accepts is not None and category not in accepts:
-        return CHAIN
-    if (p, s) in rules.forbid:
-        return FORBID
-    touching = any({zone[a], zone[b]} == {zone[p], zone[s]} for a, b in EDGES if zone[a] != zone[b])
-    if rules.mode == "same-zone":
-        closed = zone[p] != zone[s]
-    elif rules.mode == "adjacent-zones":
-        closed = zone[p] != zone[s] and not touching
-    else:
-        closed = False
-    if closed and (p, s) not in rules.allow:
-        return ZONE_MODE
-    return ELIGIBLE
-
-
-@settings(max_examples=150, deadline=None)
-@given(data=st.data(), default=st.sampled_from([10.0, 20.0]), categorical=st.booleans())
-def test_evaluate_agrees_with_a_plain_reference(data, default, categorical):
-    rules = data.draw(rule_sets())
-    kec_pairs = [st.tuples(st.sampled_from(CODES), st.sampled_from(CODES))]
-    # pairs named in forbid and allow, often, so that their precedence is exercised
-    kec_pairs += [st.sampled_from(listed) for listed in (rules.forbid, rules.allow) if listed]
-    pair = st.tuples(
-        st.one_of(kec_pairs),
-        st.sampled_from(CATEGORIES),
-        st.sampled_from(CHAINS),
-        st.one_of(st.sampled_from([0.0, 5.0, 10.0, 12.5, 20.0, 25.0]), st.floats(0, 40)),
-    ).map(lambda t: (*t[0], *t[1:]))
-    pairs = data.draw(st.lists(pair, min_size=1, max_size=40))
-    expected = [reference(rules, *one, default) for one in pairs]
-    assert run(rules, pairs, default, categorical=categorical) == expected
-
-
 # ------------------------------------------------------------------- the Serang example
 
 
@@ -725,18 +483,14 @@ def test_serang_example_never_lets_pontang_supply_anyar(serang):
     pontang, anyar = "36.04.12", "36.04.30"
     assert (pontang, anyar) in rules.forbid
     assert zm.relation(pontang, anyar) == "apart"
-    one = np.array([""], dtype=object)
-    code = evaluate(
+    judge = Judge(
         rules,
         zm,
-        p_kec=np.array([pontang], dtype=object),
-        s_kec=np.array([anyar], dtype=object),
-        category=np.array(["kering"], dtype=object),
-        chain=one,
-        km=np.array([1.0]),
-        default_max_km=60.0,
+        producers=pd.DataFrame({"kecamatan_code": [pontang], "category": ["kering"]}),
+        stores=pd.DataFrame({"kecamatan_code": [anyar], "category": [""], "chain": [""]}),
+        max_km=60.0,
     )
-    assert code.tolist() == [FORBID]
+    assert judge.codes([0], [0], km=[1.0]).tolist() == [FORBID]
 
 
 def test_serang_example_products_match_the_example_data(serang):

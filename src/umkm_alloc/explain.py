@@ -11,12 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from umkm_alloc.allocate.candidates import point_keys
 from umkm_alloc.allocate.pipeline import Result
-from umkm_alloc.distance import DistanceBackend, backend_for
+from umkm_alloc.distance import DistanceBackend, Points, backend_for
 from umkm_alloc.errors import UsageError
-from umkm_alloc.rules.judge import evaluate, reason_text
-from umkm_alloc.rules.model import BEYOND_DISTANCE, ELIGIBLE, REASONS, chain_key, product_key
+from umkm_alloc.rules.model import BEYOND_DISTANCE, ELIGIBLE, REASONS, product_key
 
 EXPLAIN_COLUMNS = [
     "store_id",
@@ -123,43 +121,19 @@ def _not_found(result: Result, ident: str, what: str) -> str:
 def _describe(result: Result, pairs: pd.DataFrame) -> pd.DataFrame:
     if pairs.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in EXPLAIN_COLUMNS})
-    prods, stores, zone_map = result.producers, result.stores, result.zone_map
+    prods, stores, zone_map, judge = result.producers, result.stores, result.zone_map, result.judge
     backend = result.backend if result.backend is not None else backend_for(result.config)
     pi, si = pairs["p"].to_numpy(), pairs["s"].to_numpy()
     km, minutes = _measure(result, backend, pi, si)
     no_route = ~np.isfinite(km)
-    max_minutes = result.config.max_minutes
-    over_time = np.zeros(len(km), bool) if max_minutes is None else minutes > max_minutes
-    p_cat = prods["category"].to_numpy(dtype=object)[pi]
-    category = np.where(p_cat != "", p_cat, stores["category"].to_numpy(dtype=object)[si])
-    p_kec = prods["kecamatan_code"].to_numpy(dtype=object)[pi]
-    s_kec = stores["kecamatan_code"].to_numpy(dtype=object)[si]
-    chains = np.array([chain_key(c) for c in stores["chain"].to_numpy(dtype=object)[si]])
-    codes = evaluate(
-        result.rules,
-        zone_map,
-        p_kec=p_kec,
-        s_kec=s_kec,
-        category=category,
-        chain=chains,
-        km=np.where(no_route, 0.0, km),
-        default_max_km=result.config.max_km,
-    )
-    codes[no_route | over_time] = BEYOND_DISTANCE
+    codes = judge.codes(pi, si, km=km, minutes=minutes)
     why = _no_route_notes(result, backend, pi, si, no_route)
     # the rule that would exclude the pair even if it were near: shown beside a distance reason
-    near_codes = evaluate(
-        result.rules,
-        zone_map,
-        p_kec=p_kec,
-        s_kec=s_kec,
-        category=category,
-        chain=chains,
-        km=np.zeros(len(km)),
-        default_max_km=result.config.max_km,
-    )
+    near_codes = judge.codes(pi, si, km=np.zeros(len(km)))
     flows = result.arcs.set_index(["p", "s"])["flow"]
     quantity = flows.reindex(list(zip(pi, si, strict=True)), fill_value=0).to_numpy()
+    p_kec = prods["kecamatan_code"].to_numpy(dtype=object)[pi]
+    s_kec = stores["kecamatan_code"].to_numpy(dtype=object)[si]
     table = pd.DataFrame(
         {
             "store_id": stores["id"].to_numpy()[si],
@@ -180,18 +154,9 @@ def _describe(result: Result, pairs: pd.DataFrame) -> pd.DataFrame:
             "status": ["eligible" if c == ELIGIBLE else "excluded" for c in codes],
             "rule_kind": ["" if c == ELIGIBLE else REASONS[int(c)] for c in codes],
             "rule": [
-                _rule(result, backend, int(c), int(n), a, b, cat, ch, d, t, w)
-                for c, n, a, b, cat, ch, d, t, w in zip(
-                    codes,
-                    near_codes,
-                    p_kec,
-                    s_kec,
-                    category,
-                    chains,
-                    km,
-                    minutes,
-                    why,
-                    strict=True,
+                _rule(result, backend, int(c), int(n), int(p), int(s), d, t, w)
+                for c, n, p, s, d, t, w in zip(
+                    codes, near_codes, pi, si, km, minutes, why, strict=True
                 )
             ],
             "quantity": quantity.astype(np.int64),
@@ -228,14 +193,8 @@ def _measure(
     todo = np.flatnonzero(missing_km | (np.isnan(minutes) & backend.has_minutes))
     if len(todo):
         prods, stores = result.producers, result.stores
-        p_rows, s_rows = prods.iloc[pi[todo]], stores.iloc[si[todo]]
         got_km, got_min = backend.travel(
-            p_rows["lon"].to_numpy(float),
-            p_rows["lat"].to_numpy(float),
-            s_rows["lon"].to_numpy(float),
-            s_rows["lat"].to_numpy(float),
-            p_keys=point_keys(p_rows, backend),
-            s_keys=point_keys(s_rows, backend),
+            Points.of(prods.iloc[pi[todo]], backend), Points.of(stores.iloc[si[todo]], backend)
         )
         km[todo] = np.where(missing_km[todo], got_km, km[todo])
         if got_min is not None:
@@ -253,13 +212,7 @@ def _no_route_notes(
     found: dict[tuple[str, int], str] = {}
     for side, rows, idx in (("producer", result.producers, pi), ("store", result.stores, si)):
         wanted = np.unique(idx[no_route])
-        chosen = rows.iloc[wanted]
-        texts = backend.unroutable(
-            chosen["lon"].to_numpy(float),
-            chosen["lat"].to_numpy(float),
-            keys=point_keys(chosen, backend),
-            side=side,
-        )
+        texts = backend.unroutable(Points.of(rows.iloc[wanted], backend), side=side)
         found.update({(side, int(i)): t for i, t in zip(wanted, texts, strict=True) if t})
     for k in np.flatnonzero(no_route):
         parts = [found.get(("producer", int(pi[k])), ""), found.get(("store", int(si[k])), "")]
@@ -272,10 +225,8 @@ def _rule(
     backend: DistanceBackend,
     code: int,
     near: int,
-    p_kec: str,
-    s_kec: str,
-    cat: str,
-    chain: str,
+    p: int,
+    s: int,
     km: float,
     minutes: float,
     why: str = "",
@@ -287,24 +238,7 @@ def _rule(
     def text(c: int) -> str:
         if c == BEYOND_DISTANCE and not np.isfinite(km):
             return f"no {backend.route_word} route ({why or backend.describe()})"
-        max_minutes = result.config.max_minutes
-        limit = result.rules.limit_km(cat, result.config.max_km)
-        if c == BEYOND_DISTANCE and max_minutes is not None and km <= limit:
-            return (
-                f"{minutes:.0f} min ({km:.1f} km), beyond the {max_minutes:g} min limit "
-                "(--max-minutes)"
-            )
-        return reason_text(
-            c,
-            result.rules,
-            result.zone_map,
-            p_kec=p_kec,
-            s_kec=s_kec,
-            category=cat,
-            chain=chain,
-            km=km,
-            default_max_km=result.config.max_km,
-        )
+        return result.judge.text(c, p, s, km=km, minutes=minutes)
 
     if code == BEYOND_DISTANCE and near != ELIGIBLE:
         return f"{text(code)}; also {text(near)}"

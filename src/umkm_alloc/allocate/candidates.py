@@ -5,90 +5,58 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from umkm_alloc.distance import (
-    DistanceBackend,
-    GeodesicBackend,
-    Pairs,
-)
-from umkm_alloc.inputs.load import Inputs
-from umkm_alloc.rules.judge import evaluate
-from umkm_alloc.rules.model import BEYOND_DISTANCE, chain_key, max_limit_km
+from umkm_alloc.distance import DistanceBackend, Points
+from umkm_alloc.rules.judge import Judge
 
-
-def _sites(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return the unique points of the rows: (site index per row, site lon, site lat)."""
-    if rows.empty:
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    coords = rows[["lon", "lat"]].to_numpy(dtype=float)
-    uniq, inverse = np.unique(coords, axis=0, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64), uniq[:, 0], uniq[:, 1]
-
-
-def point_keys(rows: pd.DataFrame, backend: DistanceBackend) -> np.ndarray | None:
-    """Return what a keyed backend (``matrix:``) knows the rows by: ids or kecamatan codes."""
-    if backend.keyed_by is None:
-        return None
-    column = "id" if backend.keyed_by == "id" else "kecamatan_code"
-    return rows[column].astype(str).to_numpy(dtype=object)
-
-
-def _keyed_sites(
-    rows: pd.DataFrame, backend: DistanceBackend
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Like :func:`_sites`, also told apart by the backend's key: (site, lon, lat, key)."""
-    keys = point_keys(rows, backend)
-    if keys is None:
-        return (*_sites(rows), None)
-    frame = pd.DataFrame(
-        {"key": keys, "lon": rows["lon"].to_numpy(float), "lat": rows["lat"].to_numpy(float)}
-    )
-    uniq = frame.drop_duplicates().sort_values(["key", "lon", "lat"]).reset_index(drop=True)
-    site = frame.merge(uniq.reset_index(names="site"), on=["key", "lon", "lat"], how="left")
-    return (
-        site["site"].to_numpy(np.int64),
-        uniq["lon"].to_numpy(float),
-        uniq["lat"].to_numpy(float),
-        uniq["key"].to_numpy(dtype=object),
-    )
+#: The columns of the candidate pairs ("arcs") and their types.
+ARC_COLUMNS = {"p": np.int64, "s": np.int64, "km": float, "minutes": float, "code": np.int8}
 
 
 def find_candidates(
     producers: pd.DataFrame,
     stores: pd.DataFrame,
     backend: DistanceBackend,
-    inputs: Inputs,
-    *,
-    max_km: float,
-    max_minutes: float | None = None,
+    judge: Judge,
 ) -> pd.DataFrame:
     """Same-product pairs within the largest limit, each with its rule code (0 = eligible).
 
-    The backend's search uses the largest distance limit of any category (and the travel-time
-    bound); each pair is then judged by :func:`umkm_alloc.rules.evaluate` (its category's
-    limit, chain, forbid, zones) on its road km.
+    The backend's search uses the largest distance limit of any category
+    (:attr:`Judge.reach_km`) and ``--max-minutes``; each pair is then judged by
+    :meth:`Judge.codes` (its category's limit and the time, chain, forbid, zones).
+
+    Parameters
+    ----------
+    producers, stores
+        Accepted rows (positions are the pairs' ``p`` and ``s``).
+    backend
+        The distance backend.
+    judge
+        The run's judge.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ARC_COLUMNS`, sorted by (p, s); ``minutes`` NaN where the backend has none.
     """
-    columns = {"p": np.int64, "s": np.int64, "km": float, "minutes": float, "code": np.int8}
     p_rows = producers[producers["qty"] > 0]
     s_rows = stores[stores["qty"] > 0]
     p_rows = p_rows[p_rows["product_key"].isin(set(s_rows["product_key"]))]
     s_rows = s_rows[s_rows["product_key"].isin(set(p_rows["product_key"]))]
     if p_rows.empty or s_rows.empty:
-        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()})
-    reach = max_limit_km(inputs.rules, max_km)
-    if isinstance(backend, GeodesicBackend):
-        arcs = _straight_arcs(p_rows, s_rows, backend, reach)
+        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in ARC_COLUMNS.items()})
+    if backend.straight_line_factor is not None:
+        arcs = _straight_arcs(p_rows, s_rows, backend, judge.reach_km)
     else:
-        arcs = _site_arcs(p_rows, s_rows, backend, reach, max_minutes)
+        arcs = _site_arcs(p_rows, s_rows, backend, judge.reach_km, judge.max_minutes)
     arcs = arcs.sort_values(["p", "s"], kind="stable").reset_index(drop=True)
-    arcs["code"] = _codes(producers, stores, arcs, inputs, max_km)
-    if max_minutes is not None:  # the time bound is part of the distance rule
-        beyond = arcs["minutes"].to_numpy() > max_minutes
-        arcs.loc[beyond, "code"] = BEYOND_DISTANCE
-    return arcs[list(columns)].astype(columns)
+    arcs["code"] = judge.codes(
+        arcs["p"].to_numpy(), arcs["s"].to_numpy(), km=arcs["km"], minutes=arcs["minutes"]
+    )
+    return arcs[list(ARC_COLUMNS)].astype(ARC_COLUMNS)
 
 
 def _straight_arcs(
-    p_rows: pd.DataFrame, s_rows: pd.DataFrame, backend: GeodesicBackend, reach: float
+    p_rows: pd.DataFrame, s_rows: pd.DataFrame, backend: DistanceBackend, reach: float
 ) -> pd.DataFrame:
     """Same-product pairs within ``reach``, one spatial query per product (no merges).
 
@@ -99,13 +67,7 @@ def _straight_arcs(
     stores_by_key = dict(list(s_rows.groupby("product_key", sort=True)))
     for key, pg in p_rows.groupby("product_key", sort=True):
         sg = stores_by_key[key]
-        pairs = backend.pairs_within(
-            pg["lon"].to_numpy(dtype=float),
-            pg["lat"].to_numpy(dtype=float),
-            sg["lon"].to_numpy(dtype=float),
-            sg["lat"].to_numpy(dtype=float),
-            max_km=reach,
-        )
+        pairs = backend.pairs_within(Points.of(pg, backend), Points.of(sg, backend), max_km=reach)
         parts.append(
             pd.DataFrame(
                 {
@@ -127,18 +89,9 @@ def _site_arcs(
     max_minutes: float | None,
 ) -> pd.DataFrame:
     """Pairs of distinct points (one road search per point), joined to same-product rows."""
-    p_site, p_lon, p_lat, p_keys = _keyed_sites(p_rows, backend)
-    s_site, s_lon, s_lat, s_keys = _keyed_sites(s_rows, backend)
-    pairs: Pairs = backend.pairs_within(
-        p_lon,
-        p_lat,
-        s_lon,
-        s_lat,
-        max_km=reach,
-        max_minutes=max_minutes,
-        p_keys=p_keys,
-        s_keys=s_keys,
-    )
+    p_site, p_points = Points.of(p_rows, backend).distinct()
+    s_site, s_points = Points.of(s_rows, backend).distinct()
+    pairs = backend.pairs_within(p_points, s_points, max_km=reach, max_minutes=max_minutes)
     minutes = np.full(len(pairs.km), np.nan) if pairs.minutes is None else pairs.minutes
     site_pairs = pd.DataFrame(
         {"ps": pairs.left, "ss": pairs.right, "km": pairs.km, "minutes": minutes}
@@ -150,27 +103,3 @@ def _site_arcs(
         {"s": s_rows.index.to_numpy(), "ss": s_site, "key": s_rows["product_key"].to_numpy()}
     )
     return site_pairs.merge(left, on="ps").merge(right, on=["ss", "key"])
-
-
-def _codes(
-    producers: pd.DataFrame,
-    stores: pd.DataFrame,
-    arcs: pd.DataFrame,
-    inputs: Inputs,
-    max_km: float,
-) -> np.ndarray:
-    """Rule code of each arc (see :func:`umkm_alloc.rules.evaluate`)."""
-    pi, si = arcs["p"].to_numpy(), arcs["s"].to_numpy()
-    p_cat = producers["category"].to_numpy(dtype=object)[pi]
-    s_cat = stores["category"].to_numpy(dtype=object)[si]
-    category = np.where(p_cat != "", p_cat, s_cat)
-    return evaluate(
-        inputs.rules,
-        inputs.zone_map,
-        p_kec=pd.Categorical(producers["kecamatan_code"]).take(pi),
-        s_kec=pd.Categorical(stores["kecamatan_code"]).take(si),
-        category=pd.Categorical(category),
-        chain=pd.Categorical(stores["chain"].map(chain_key)).take(si),
-        km=arcs["km"].to_numpy(),
-        default_max_km=max_km,
-    )

@@ -13,11 +13,10 @@ from umkm_alloc.allocate.candidates import find_candidates
 from umkm_alloc.allocate.reasons import Reasons
 from umkm_alloc.allocate.solve import solve_allocation
 from umkm_alloc.config import AssignConfig
-from umkm_alloc.distance import (
-    DistanceBackend,
-    backend_for,
-)
+from umkm_alloc.distance import DistanceBackend, backend_for
+from umkm_alloc.geo.boundaries import Boundaries
 from umkm_alloc.inputs.load import FileCounts, Progress, load_inputs, timed
+from umkm_alloc.rules.judge import Judge
 from umkm_alloc.rules.model import ELIGIBLE, Rules
 from umkm_alloc.rules.zones import ZoneMap
 
@@ -58,12 +57,15 @@ class Result:
         ``p``, ``s`` (rows of ``producers`` and ``stores``), ``km``, ``minutes`` (travel time,
         NaN when the backend has none), ``code`` (0 eligible, else the first rule that
         excludes it, see :data:`umkm_alloc.rules.REASONS`) and ``flow``.
-    rules, zone_map
-        The supply rules of the run and the zone of every kecamatan.
+    judge
+        The rules of the run applied to its pairs (``explain`` judges with it too); its
+        ``rules`` and ``zone_map`` are also :attr:`rules` and :attr:`zone_map`.
     cost_scale
         Integer cost units per km used by the solver.
     distance
         Parameters of the distance backend.
+    boundaries
+        The kecamatan polygons the run used (``boundaries.source`` names them).
     timings
         Wall seconds per stage (not part of any output file).
     backend
@@ -83,11 +85,10 @@ class Result:
     files: tuple[FileCounts, FileCounts]
     candidates: int
     arcs: pd.DataFrame
-    rules: Rules
-    zone_map: ZoneMap
+    judge: Judge = field(compare=False, repr=False)
     cost_scale: int
     distance: dict[str, Any]
-    boundaries: str
+    boundaries: Boundaries = field(compare=False, repr=False)
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     backend: DistanceBackend | None = field(default=None, compare=False, repr=False)
     skipped_rows: pd.DataFrame = field(
@@ -100,6 +101,16 @@ class Result:
         from umkm_alloc.summary import summarize
 
         return summarize(self)
+
+    @property
+    def rules(self) -> Rules:
+        """The supply rules of the run."""
+        return self.judge.rules
+
+    @property
+    def zone_map(self) -> ZoneMap:
+        """The zone of every kecamatan of :attr:`boundaries`."""
+        return self.judge.zone_map
 
 
 def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
@@ -122,14 +133,15 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
     producers, stores = inputs.producers, inputs.stores
     with timed("candidates", timings, note):
         backend = backend_for(config)
-        arcs = find_candidates(
-            producers,
-            stores,
-            backend,
-            inputs,
+        judge = Judge(
+            inputs.rules,
+            inputs.zone_map,
+            producers=producers,
+            stores=stores,
             max_km=config.max_km,
             max_minutes=config.max_minutes,
         )
+        arcs = find_candidates(producers, stores, backend, judge)
         eligible = arcs["code"].to_numpy() == ELIGIBLE
     with timed("solve", timings, note):
         solution = solve_allocation(
@@ -146,9 +158,9 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
         stores["allocated"] = _sum_by(arcs, "s", len(stores))
         allocations = _allocations(arcs, producers, stores)
-        explain = Reasons(producers, stores, arcs, backend, inputs, config)
-        unmet = explain.unmet()
-        unused = explain.unused()
+        reasons = Reasons(producers, stores, arcs, backend, judge)
+        unmet = reasons.unmet()
+        unused = reasons.unused()
     return Result(
         config=config,
         producers=producers,
@@ -161,11 +173,10 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         files=inputs.files,
         candidates=int(eligible.sum()),
         arcs=arcs,
-        rules=inputs.rules,
-        zone_map=inputs.zone_map,
+        judge=judge,
         cost_scale=solution.cost_scale,
         distance=backend.params(),
-        boundaries=inputs.boundaries.source,
+        boundaries=inputs.boundaries,
         timings=timings,
         backend=backend,
         skipped_rows=inputs.skipped_rows,

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import math
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from umkm_alloc.allocate.candidates import point_keys
-from umkm_alloc.config import AssignConfig
-from umkm_alloc.distance import (
-    DistanceBackend,
-    GeodesicBackend,
-    straight_pairs_within,
-)
-from umkm_alloc.inputs.load import Inputs
-from umkm_alloc.rules.judge import reason_text
-from umkm_alloc.rules.model import BEYOND_DISTANCE, ELIGIBLE, REASONS, chain_key, max_limit_km
+from umkm_alloc.distance import DistanceBackend, Points, straight_pairs_within
+from umkm_alloc.rules.judge import Judge
+from umkm_alloc.rules.model import BEYOND_DISTANCE, ELIGIBLE, REASONS
 
 UNMET_COLUMNS = ["store_id", "store_name", "product", "demand", "allocated", "unmet", "reason"]
 UNUSED_COLUMNS = [
@@ -59,31 +51,27 @@ def _id_lists(rows: np.ndarray, other: np.ndarray, ids: pd.Series) -> dict[int, 
 
 
 def _nearest(
-    rows: pd.DataFrame, others: pd.DataFrame, backend: DistanceBackend
+    rows: pd.DataFrame, others: pd.DataFrame, factor: float
 ) -> dict[int, tuple[int, float]]:
-    """For each row, the nearest row of ``others`` with the same product: (index, road km).
+    """For each row, the nearest row of ``others`` with the same product: (index, km).
 
-    The nearest point in degree space bounds the search; every point within a slightly
-    larger degree radius is then measured exactly, so the answer is the geodesic nearest
-    (ties broken by id).
+    ``km`` is the straight line times ``factor`` (the backend's
+    :attr:`~umkm_alloc.distance.DistanceBackend.straight_line_factor`). The nearest point in
+    degree space bounds the search; every point within a slightly larger degree radius is
+    then measured exactly, so the answer is the geodesic nearest (ties broken by id).
     """
     out: dict[int, tuple[int, float]] = {}
     for key, group in rows.groupby("product_key", sort=True):
         cands = others[others["product_key"] == key]
         if cands.empty:
             continue
-        c_pts = shapely.points(cands["lon"].to_numpy(), cands["lat"].to_numpy())
-        g_pts = shapely.points(group["lon"].to_numpy(), group["lat"].to_numpy())
+        c_points, g_points = Points.of(cands), Points.of(group)
+        c_pts, g_pts = c_points.shapely(), g_points.shapely()
         tree = shapely.STRtree(c_pts)
         first = tree.nearest(g_pts)
         reach = shapely.distance(g_pts, c_pts[first]) * 1.05 + 1e-9
         gi, ci = tree.query(g_pts, predicate="dwithin", distance=reach)
-        km = backend.distance_km(
-            group["lon"].to_numpy()[gi],
-            group["lat"].to_numpy()[gi],
-            cands["lon"].to_numpy()[ci],
-            cands["lat"].to_numpy()[ci],
-        )
+        km = g_points.take(gi).geodesic_km(c_points.take(ci)) * factor
         ids = cands["id"].to_numpy()[ci].astype(str)
         order = np.lexsort((ids, km, gi))
         gi, ci, km = gi[order], ci[order], km[order]
@@ -91,6 +79,11 @@ def _nearest(
         for g, c, d in zip(gi[lead], ci[lead], km[lead], strict=True):
             out[int(group.index[g])] = (int(cands.index[c]), float(d))
     return out
+
+
+def _pair(row: int, other: int, side: str) -> tuple[int, int]:
+    """Return the (producer, store) positions of a row of ``side`` and another row."""
+    return (other, row) if side == "s" else (row, other)
 
 
 class Reasons:
@@ -103,6 +96,17 @@ class Reasons:
     :data:`HORIZON` times the limit), ``chain``, ``forbid``, ``zone_mode`` (every pair in
     reach is excluded by that rule: the nearest one's rule is named), ``capacity_used`` /
     ``demand_met`` (the pairs in reach are used up; in a maximum flow that is always why).
+
+    Parameters
+    ----------
+    producers, stores
+        Accepted rows with ``allocated``.
+    arcs
+        The candidate pairs with their ``code`` and ``flow``.
+    backend
+        The run's distance backend (far rows are measured with it).
+    judge
+        The run's judge: the words of every rule.
     """
 
     def __init__(
@@ -111,51 +115,43 @@ class Reasons:
         stores: pd.DataFrame,
         arcs: pd.DataFrame,
         backend: DistanceBackend,
-        inputs: Inputs,
-        config: AssignConfig,
+        judge: Judge,
     ) -> None:
         self.producers, self.stores, self.arcs = producers, stores, arcs
-        self.backend, self.inputs = backend, inputs
-        self.max_km, self.max_minutes = config.max_km, config.max_minutes
-        self.by_road = not isinstance(backend, GeodesicBackend)
+        self.backend, self.judge = backend, judge
+        # routes are measured (some pairs have none) unless distance is a straight-line factor
+        self.routed = backend.straight_line_factor is None
 
     def unmet(self) -> pd.DataFrame:
-        """Return the unmet-demand table with reasons."""
+        """Return the unmet-demand table with reasons (:data:`UNMET_COLUMNS` and ``kind``)."""
         short = self.stores[self.stores["qty"] > self.stores["allocated"]]
-        kinds, reasons = self._explain(short, side="s", others=self.producers, what="producer")
-        table = pd.DataFrame(
-            {
-                "store_id": short["id"],
-                "store_name": short["name"],
-                "product": short["product"],
-                "demand": short["qty"].astype(np.int64),
-                "allocated": short["allocated"].astype(np.int64),
-                "unmet": (short["qty"] - short["allocated"]).astype(np.int64),
-                "reason": reasons,
-                "kind": kinds,
-            },
-            columns=[*UNMET_COLUMNS, "kind"],
-        )
-        return table.sort_values(["store_id", "product"], kind="stable").reset_index(drop=True)
+        return self._table(short, "s", self.producers, "producer", UNMET_COLUMNS)
 
     def unused(self) -> pd.DataFrame:
-        """Return the unused-supply table with reasons."""
+        """Return the unused-supply table with reasons (:data:`UNUSED_COLUMNS` and ``kind``)."""
         spare = self.producers[self.producers["qty"] > self.producers["allocated"]]
-        kinds, reasons = self._explain(spare, side="p", others=self.stores, what="store")
+        return self._table(spare, "p", self.stores, "store", UNUSED_COLUMNS)
+
+    def _table(
+        self, rows: pd.DataFrame, side: str, others: pd.DataFrame, what: str, columns: list[str]
+    ) -> pd.DataFrame:
+        """Return the rows left short (or spare) with their reasons, by id and product."""
+        kinds, reasons = self._explain(rows, side=side, others=others, what=what)
+        ident, name, product, qty, allocated, left, reason = columns
         table = pd.DataFrame(
             {
-                "producer_id": spare["id"],
-                "producer_name": spare["name"],
-                "product": spare["product"],
-                "capacity": spare["qty"].astype(np.int64),
-                "allocated": spare["allocated"].astype(np.int64),
-                "unused": (spare["qty"] - spare["allocated"]).astype(np.int64),
-                "reason": reasons,
+                ident: rows["id"],
+                name: rows["name"],
+                product: rows["product"],
+                qty: rows["qty"].astype(np.int64),
+                allocated: rows["allocated"].astype(np.int64),
+                left: (rows["qty"] - rows["allocated"]).astype(np.int64),
+                reason: reasons,
                 "kind": kinds,
             },
-            columns=[*UNUSED_COLUMNS, "kind"],
+            columns=[*columns, "kind"],
         )
-        return table.sort_values(["producer_id", "product"], kind="stable").reset_index(drop=True)
+        return table.sort_values([ident, "product"], kind="stable").reset_index(drop=True)
 
     def _explain(
         self, rows: pd.DataFrame, *, side: str, others: pd.DataFrame, what: str
@@ -178,12 +174,12 @@ class Reasons:
         keys = set(offered["product_key"])
         far_rows = rows[~rows.index.isin(list(elig_ids)) & ~rows.index.isin(first_excl.index)]
         far_rows = far_rows[far_rows["product_key"].isin(keys)]
-        if self.by_road:
+        if self.routed:
             notes = self._unroutable(far_rows, side)
             routable = far_rows[~far_rows.index.isin(list(notes))]
             routed = self._nearest_routed(routable, offered, side)
         else:
-            nearest = _nearest(far_rows, offered, self.backend)
+            nearest = _nearest(far_rows, offered, self.backend.straight_line_factor or 1.0)
         verb = "used by other stores" if side == "s" else ""
         other_ids = others["id"].to_numpy(dtype=object)
         kinds: list[str] = []
@@ -206,27 +202,27 @@ class Reasons:
                 kinds.append(REASONS[code])
                 more = int(n_excl[idx]) - 1
                 also = f" (and {more} more in reach, all excluded)" if more else ""
+                rule = self.judge.text(
+                    code, *_pair(int(idx), int(arc[other_side]), side), km=float(arc["km"])
+                )
                 reasons.append(
                     f"nearest {what} of {label} in reach ({arc['oid']}, {arc['km']:.1f} km) is "
-                    f"excluded: {self._rule_text(code, arc, side)}{also}"
+                    f"excluded: {rule}{also}"
                 )
             elif key not in keys:
                 kinds.append("no_producer" if side == "s" else "no_store")
                 reasons.append(
                     f"no producer offers {label}" if side == "s" else f"no store orders {label}"
                 )
-            elif self.by_road:
+            elif self.routed:
                 kind, text = self._far_reason(idx, label, what, side, others, notes, routed)
                 kinds.append(kind)
                 reasons.append(text)
             else:
                 other, km = nearest[int(idx)]
-                category = self._category(idx, other, side)
+                far = self.judge.beyond(*_pair(int(idx), other, side), km=km, nearest=True)
                 kinds.append("beyond_distance")
-                reasons.append(
-                    f"nearest {what} of {label} ({other_ids[other]}) is {km:.1f} km away, "
-                    f"beyond the {self._limit_phrase(category)}"
-                )
+                reasons.append(f"nearest {what} of {label} ({other_ids[other]}) {far}")
         return kinds, reasons
 
     # -- road and matrix backends: reasons from measured routes, never "inf km"
@@ -236,18 +232,15 @@ class Reasons:
         if rows.empty:
             return {}
         notes = self.backend.unroutable(
-            rows["lon"].to_numpy(float),
-            rows["lat"].to_numpy(float),
-            keys=point_keys(rows, self.backend),
-            side="store" if side == "s" else "producer",
+            Points.of(rows, self.backend), side="store" if side == "s" else "producer"
         )
         return {int(i): n for i, n in zip(rows.index, notes, strict=True) if n}
 
     def _horizon(self) -> tuple[float, float]:
         """How far (km, minutes) the search for the nearest route of a far row goes."""
-        reach = max_limit_km(self.inputs.rules, self.max_km)
-        minutes = math.inf if self.max_minutes is None else HORIZON * self.max_minutes
-        return HORIZON * reach, minutes
+        max_minutes = self.judge.max_minutes
+        minutes = math.inf if max_minutes is None else HORIZON * max_minutes
+        return HORIZON * self.judge.reach_km, minutes
 
     def _nearest_routed(
         self, rows: pd.DataFrame, others: pd.DataFrame, side: str
@@ -260,27 +253,17 @@ class Reasons:
         out: dict[int, tuple[int, float, float]] = {}
         horizon_km, horizon_min = self._horizon()
         radius = horizon_km if self.backend.straight_line_bound else math.inf
-        by_time = self.max_minutes is not None and self.backend.has_minutes
+        by_time = self.judge.max_minutes is not None and self.backend.has_minutes
         for key, group in rows.groupby("product_key", sort=True):
             cands = others[others["product_key"] == key]
-            gi, ci, _ = straight_pairs_within(
-                group["lon"].to_numpy(float),
-                group["lat"].to_numpy(float),
-                cands["lon"].to_numpy(float),
-                cands["lat"].to_numpy(float),
-                radius,
-            )
+            gi, ci, _ = straight_pairs_within(Points.of(group), Points.of(cands), radius)
             if len(gi) == 0:
                 continue
             g_rows, c_rows = group.iloc[gi], cands.iloc[ci]
             p_rows, s_rows = (c_rows, g_rows) if side == "s" else (g_rows, c_rows)
             km, minutes = self.backend.travel(
-                p_rows["lon"].to_numpy(float),
-                p_rows["lat"].to_numpy(float),
-                s_rows["lon"].to_numpy(float),
-                s_rows["lat"].to_numpy(float),
-                p_keys=point_keys(p_rows, self.backend),
-                s_keys=point_keys(s_rows, self.backend),
+                Points.of(p_rows, self.backend),
+                Points.of(s_rows, self.backend),
                 max_km=horizon_km,
                 max_minutes=horizon_min,
             )
@@ -317,16 +300,8 @@ class Reasons:
             if word == "road"
             else f"nearest {what} of {label} listed in the matrix ({oid})"
         )
-        category = self._category(idx, other, side)
-        limit = self.inputs.rules.limit_km(category, self.max_km)
-        if self.max_minutes is not None and km <= limit and minutes > self.max_minutes:
-            return "beyond_distance", (
-                f"{head} is {minutes:.0f} min away ({km:.1f} km), beyond the "
-                f"{self.max_minutes:g} min limit (--max-minutes)"
-            )
-        return "beyond_distance", (
-            f"{head} is {km:.1f} km away, beyond the {self._limit_phrase(category)}"
-        )
+        far = self.judge.beyond(*_pair(int(idx), other, side), km=km, minutes=minutes, nearest=True)
+        return "beyond_distance", f"{head} {far}"
 
     def _no_route_text(
         self, idx: int, label: str, what: str, side: str, others: pd.DataFrame
@@ -339,46 +314,10 @@ class Reasons:
         bounds += [f"{horizon_min:g} min"] if math.isfinite(horizon_min) else []
         row = (self.stores if side == "s" else self.producers).loc[[idx]]
         offered = others[(others["qty"] > 0) & (others["product_key"] == row["product_key"].iat[0])]
-        straight = _nearest(row, offered, GeodesicBackend(circuity=1.0))
+        straight = _nearest(row, offered, 1.0)
         text = f"no {word} route to any {what} of {label} within {' / '.join(bounds)}"
         if int(idx) in straight:
             other, km = straight[int(idx)]
             oid = others["id"].at[other]
             text += f"; the nearest in a straight line ({oid}) is {km:.1f} km away"
         return text
-
-    @cached_property
-    def _categories(self) -> tuple[np.ndarray, np.ndarray]:
-        # rows are in RangeIndex order (see _prepare): labels are positions
-        return (
-            self.producers["category"].to_numpy(dtype=object),
-            self.stores["category"].to_numpy(dtype=object),
-        )
-
-    def _category(self, row: int, other: int, side: str) -> str:
-        p, s = (other, row) if side == "s" else (row, other)
-        p_cat, s_cat = self._categories
-        return str(p_cat[p]) or str(s_cat[s])
-
-    def _limit_phrase(self, category: str) -> str:
-        rules = self.inputs.rules
-        limit = rules.limit_km(category, self.max_km)
-        if rules.categories.get(category) is not None:
-            label = rules.category_label(category)
-            return f"{limit:g} km limit for {label} ([categories.{label}] max_km)"
-        return f"{limit:g} km limit"
-
-    def _rule_text(self, code: int, arc: pd.Series, side: str) -> str:
-        row, other = int(arc.name), int(arc["p" if side == "s" else "s"])
-        p, s = (other, row) if side == "s" else (row, other)
-        return reason_text(
-            code,
-            self.inputs.rules,
-            self.inputs.zone_map,
-            p_kec=str(self.producers["kecamatan_code"].at[p]),
-            s_kec=str(self.stores["kecamatan_code"].at[s]),
-            category=self._category(row, other, side),
-            chain=chain_key(str(self.stores["chain"].at[s])),
-            km=float(arc["km"]),
-            default_max_km=self.max_km,
-        )

@@ -67,7 +67,7 @@ def render_assign(
     backend = result.backend.describe() if result.backend is not None else "geodesic"
     console.print(
         f"[bold]umkm-alloc assign[/bold]  {escape(limits_text(result.config, result.rules))} "
-        f"by road ({escape(backend)}), boundaries {result.boundaries}"
+        f"by road ({escape(backend)}), boundaries {result.boundaries.source}"
     )
     for kind, fc in zip(("producers", "stores"), result.files, strict=True):
         _file_counts(console, kind, fc, full=False)

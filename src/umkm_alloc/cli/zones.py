@@ -64,7 +64,8 @@ def zones_command(
     """List every kecamatan with its supply zone and neighbours, then which zones touch.
 
     A kecamatan in no zone of the --config file is a zone of its own. Neighbours share a
-    border of positive length. --format csv writes kode, nama, kabupaten, zone, neighbours.
+    border longer than 10 m (touching at a corner is not enough). --format csv writes kode,
+    nama, kabupaten, zone, neighbours.
     """
     with handle_errors(verbose=verbose):
         from umkm_alloc.io.write import to_csv_bytes

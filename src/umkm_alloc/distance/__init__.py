@@ -11,8 +11,10 @@ matrix    ``matrix:PATH``      listed in a CSV (by producer/store id or kecamata
 osrm      ``osrm:URL``         an OSRM server's Table service (distance and duration)
 ========  ===================  =============================================================
 
-Every backend implements :class:`DistanceBackend`; :func:`make_backend` builds one from the
-``--distance`` value.
+Every backend implements :class:`DistanceBackend`: it takes the producers and the stores as
+:class:`Points` (built once from the rows with :meth:`Points.of`) and says what it is by
+attributes (``straight_line_factor``, ``keyed_by``, ``has_minutes``, ``route_word``).
+:func:`make_backend` builds one from the ``--distance`` value.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from umkm_alloc.distance.base import (
     ACCESS_SPEED_KMH,
     DistanceBackend,
     Pairs,
+    Points,
     geodesic_km,
     near_in_degrees,
     straight_pairs_within,
@@ -39,6 +42,7 @@ __all__ = [
     "DistanceBackend",
     "GeodesicBackend",
     "Pairs",
+    "Points",
     "backend_for",
     "geodesic_km",
     "make_backend",

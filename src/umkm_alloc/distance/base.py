@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import Geod
 
@@ -23,6 +24,91 @@ _SAFETY = 1.02
 #: Speed (km/h) on the access and egress legs between a point and its road (``osm:``,
 #: ``osrm:``): a lane or yard ridden slowly.
 ACCESS_SPEED_KMH = 15.0
+#: The row column that holds each :attr:`DistanceBackend.keyed_by` key.
+_KEY_COLUMNS = {"id": "id", "kecamatan": "kecamatan_code"}
+
+
+@dataclass(frozen=True)
+class Points:
+    """Points of one side (producers or stores), as every backend takes them.
+
+    Attributes
+    ----------
+    lon, lat
+        WGS84 degrees (float arrays of one length).
+    keys
+        What a backend with :attr:`DistanceBackend.keyed_by` (``matrix:``) knows each point
+        by: the row's id or kecamatan code; ``None`` for backends that use coordinates.
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    keys: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        lon = np.asarray(self.lon, dtype=float).reshape(-1)
+        lat = np.asarray(self.lat, dtype=float).reshape(-1)
+        keys = None if self.keys is None else np.asarray(self.keys, dtype=object).reshape(-1)
+        if len(lat) != len(lon) or (keys is not None and len(keys) != len(lon)):
+            sizes = f"{len(lon)} lon, {len(lat)} lat" + (
+                "" if keys is None else f", {len(keys)} keys"
+            )
+            raise ValueError(f"Points need arrays of one length, got {sizes}")
+        object.__setattr__(self, "lon", lon)
+        object.__setattr__(self, "lat", lat)
+        object.__setattr__(self, "keys", keys)
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame, backend: DistanceBackend | None = None) -> Points:
+        """Return the points of table rows, with the keys ``backend`` looks pairs up by.
+
+        Parameters
+        ----------
+        rows
+            Accepted rows (``lon``, ``lat``, and ``id`` / ``kecamatan_code`` for the keys).
+        backend
+            The keys follow its :attr:`~DistanceBackend.keyed_by` (``None``: no keys).
+
+        Returns
+        -------
+        Points
+        """
+        keyed_by = None if backend is None else backend.keyed_by
+        keys = None
+        if keyed_by is not None:
+            keys = rows[_KEY_COLUMNS[keyed_by]].astype(str).to_numpy(dtype=object)
+        return cls(rows["lon"].to_numpy(dtype=float), rows["lat"].to_numpy(dtype=float), keys)
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    def take(self, index: np.ndarray) -> Points:
+        """Return the points at ``index`` (positions, repeats allowed)."""
+        keys = None if self.keys is None else self.keys[index]
+        return Points(self.lon[index], self.lat[index], keys)
+
+    def distinct(self) -> tuple[np.ndarray, Points]:
+        """Return the distinct points: (the distinct point of each point, the distinct points).
+
+        Points are told apart by key (when there are keys) and coordinates, and sorted by them,
+        so a backend searches each place once.
+        """
+        columns = ["lon", "lat"] if self.keys is None else ["key", "lon", "lat"]
+        frame = pd.DataFrame({"lon": self.lon, "lat": self.lat})
+        if self.keys is not None:
+            frame.insert(0, "key", self.keys)
+        uniq = frame.drop_duplicates().sort_values(columns).reset_index(drop=True)
+        site = frame.merge(uniq.reset_index(names="site"), on=columns, how="left")["site"]
+        keys = None if self.keys is None else uniq["key"].to_numpy(dtype=object)
+        return site.to_numpy(np.int64), Points(uniq["lon"], uniq["lat"], keys)
+
+    def shapely(self) -> np.ndarray:
+        """Return the points as shapely Points (degree space)."""
+        return shapely.points(self.lon, self.lat)
+
+    def geodesic_km(self, other: Points) -> np.ndarray:
+        """Return the geodesic km from each point to the matching point of ``other``."""
+        return geodesic_km(self.lon, self.lat, other.lon, other.lat)
 
 
 @dataclass(frozen=True)
@@ -69,7 +155,7 @@ def geodesic_km(
 
 
 def near_in_degrees(
-    p_lon: np.ndarray, p_lat: np.ndarray, s_lon: np.ndarray, s_lat: np.ndarray, radius_km: float
+    producers: Points, stores: Points, radius_km: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs whose geodesic distance may be <= radius_km, by an STRtree in degree space.
 
@@ -78,30 +164,30 @@ def near_in_degrees(
     (for points below 89 degrees of latitude whose pairs do not cross the 180th meridian,
     which holds everywhere in Indonesia).
     """
-    if len(p_lon) == 0 or len(s_lon) == 0:
+    if len(producers) == 0 or len(stores) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    max_abs_lat = float(np.max(np.abs(np.concatenate([p_lat, s_lat]))))
+    max_abs_lat = float(np.max(np.abs(np.concatenate([producers.lat, stores.lat]))))
     reach_lat = min(89.0, max_abs_lat + radius_km / _KM_PER_DEG_MIN)
     km_per_deg = _KM_PER_DEG_MIN * math.cos(math.radians(reach_lat))
     radius_deg = radius_km / km_per_deg * _SAFETY
-    tree = shapely.STRtree(shapely.points(s_lon, s_lat))
-    left, right = tree.query(shapely.points(p_lon, p_lat), predicate="dwithin", distance=radius_deg)
+    tree = shapely.STRtree(stores.shapely())
+    left, right = tree.query(producers.shapely(), predicate="dwithin", distance=radius_deg)
     return left.astype(np.int64), right.astype(np.int64)
 
 
 def straight_pairs_within(
-    p_lon: np.ndarray, p_lat: np.ndarray, s_lon: np.ndarray, s_lat: np.ndarray, radius_km: float
+    producers: Points, stores: Points, radius_km: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (left, right, straight km) of every pair at most ``radius_km`` apart (geodesic).
 
     With ``radius_km`` infinite every pair is returned. Sorted by (left, right).
     """
     if radius_km == math.inf:
-        left = np.repeat(np.arange(len(p_lon), dtype=np.int64), len(s_lon))
-        right = np.tile(np.arange(len(s_lon), dtype=np.int64), len(p_lon))
+        left = np.repeat(np.arange(len(producers), dtype=np.int64), len(stores))
+        right = np.tile(np.arange(len(stores), dtype=np.int64), len(producers))
     else:
-        left, right = near_in_degrees(p_lon, p_lat, s_lon, s_lat, radius_km)
-    km = geodesic_km(p_lon[left], p_lat[left], s_lon[right], s_lat[right])
+        left, right = near_in_degrees(producers, stores, radius_km)
+    km = producers.take(left).geodesic_km(stores.take(right))
     keep = km <= radius_km
     left, right, km = left[keep], right[keep], km[keep]
     order = np.lexsort((right, left))
@@ -111,6 +197,8 @@ def straight_pairs_within(
 class DistanceBackend(ABC):
     """What the pipeline, ``explain`` and the summary need of a distance backend.
 
+    A backend says what it is by these class attributes; callers never test its class.
+
     Class attributes
     ----------------
     name
@@ -118,7 +206,7 @@ class DistanceBackend(ABC):
     keyed_by
         ``None`` when a point is known by its coordinates; ``"id"`` or ``"kecamatan"`` when
         the backend looks pairs up by the rows' ids or kecamatan codes (``matrix:``), which
-        the caller then passes as ``p_keys`` / ``s_keys``.
+        :meth:`Points.of` then puts in :attr:`Points.keys`.
     route_word
         How a route of this backend is called in reason texts: ``road`` (``no road route``)
         or ``listed`` (``no listed route``).
@@ -127,6 +215,11 @@ class DistanceBackend(ABC):
     straight_line_bound
         Whether every distance is at least the straight-line (geodesic) distance, so callers
         may pre-filter pairs by straight-line distance.
+    straight_line_factor
+        When every distance is the straight (geodesic) line times this factor (``geodesic``:
+        ``--circuity``), a spatial index finds the pairs within any bound, every pair has a
+        distance, and the nearest by straight line is the nearest. ``None`` for backends
+        that measure routes (some pairs have none).
     """
 
     name: str = ""
@@ -135,6 +228,11 @@ class DistanceBackend(ABC):
     has_minutes: bool = False
     straight_line_bound: bool = True
 
+    @property
+    def straight_line_factor(self) -> float | None:
+        """Distance / straight-line distance when it is one factor, else ``None``."""
+        return None
+
     @abstractmethod
     def params(self) -> dict[str, object]:
         """Return the backend and its parameters, recorded in ``summary.json``."""
@@ -142,28 +240,22 @@ class DistanceBackend(ABC):
     @abstractmethod
     def pairs_within(
         self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
+        producers: Points,
+        stores: Points,
         *,
         max_km: float,
         max_minutes: float | None = None,
-        p_keys: np.ndarray | None = None,
-        s_keys: np.ndarray | None = None,
     ) -> Pairs:
         """Return every (producer point, store point) pair within both bounds.
 
         Parameters
         ----------
-        p_lon, p_lat, s_lon, s_lat
-            Producer and store points, WGS84 degrees.
+        producers, stores
+            The points (with keys for a backend with :attr:`keyed_by`).
         max_km
             Largest road distance (``math.inf``: none).
         max_minutes
             Largest travel time, or ``None`` for none.
-        p_keys, s_keys
-            Ids or kecamatan codes of the points, for a backend with ``keyed_by``.
 
         Returns
         -------
@@ -174,13 +266,9 @@ class DistanceBackend(ABC):
     @abstractmethod
     def travel(
         self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
+        producers: Points,
+        stores: Points,
         *,
-        p_keys: np.ndarray | None = None,
-        s_keys: np.ndarray | None = None,
         max_km: float = math.inf,
         max_minutes: float = math.inf,
     ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -188,10 +276,8 @@ class DistanceBackend(ABC):
 
         Parameters
         ----------
-        p_lon, p_lat, s_lon, s_lat
-            The i-th producer point with the i-th store point.
-        p_keys, s_keys
-            As for :meth:`pairs_within`.
+        producers, stores
+            The i-th producer point with the i-th store point (as for :meth:`pairs_within`).
         max_km, max_minutes
             A backend that searches (``osm:``) may stop there: a pair beyond gets ``inf``.
 
@@ -202,35 +288,17 @@ class DistanceBackend(ABC):
             ``None`` when the backend has no times.
         """
 
-    def distance_km(
-        self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
-        *,
-        p_keys: np.ndarray | None = None,
-        s_keys: np.ndarray | None = None,
-    ) -> np.ndarray:
+    def distance_km(self, producers: Points, stores: Points) -> np.ndarray:
         """Road distance of matched pairs of points; ``np.inf`` where there is no route."""
-        return self.travel(p_lon, p_lat, s_lon, s_lat, p_keys=p_keys, s_keys=s_keys)[0]
+        return self.travel(producers, stores)[0]
 
-    def unroutable(
-        self,
-        lon: np.ndarray,
-        lat: np.ndarray,
-        *,
-        keys: np.ndarray | None = None,
-        side: str,
-    ) -> list[str]:
+    def unroutable(self, points: Points, *, side: str) -> list[str]:
         """Why each point can have no route at all (``""`` when it can).
 
         Parameters
         ----------
-        lon, lat
-            Points.
-        keys
-            Their ids or kecamatan codes, for a backend with ``keyed_by``.
+        points
+            The points (with keys for a backend with :attr:`keyed_by`).
         side
             ``producer`` or ``store``.
 
@@ -239,7 +307,7 @@ class DistanceBackend(ABC):
         list of str
             For example ``no road within 2000 m of the store (--max-snap-m)``.
         """
-        return [""] * len(lon)
+        return [""] * len(points)
 
     def describe(self) -> str:
         """Return the backend in a few words, for summaries and map footnotes."""

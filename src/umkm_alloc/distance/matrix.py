@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from umkm_alloc.distance.base import DistanceBackend, Pairs
+from umkm_alloc.distance.base import DistanceBackend, Pairs, Points
 from umkm_alloc.errors import InputError, UsageError
 
 #: Header aliases of each matrix column.
@@ -251,28 +251,26 @@ class MatrixBackend(DistanceBackend):
         """Return ``distance matrix (distances.csv)``."""
         return f"distance matrix ({self.path.name})"
 
-    def _keys(self, keys: np.ndarray | None, what: str) -> np.ndarray:
-        if keys is None:
+    def _keys(self, points: Points, what: str) -> np.ndarray:
+        if points.keys is None:
             raise ValueError(f"the matrix backend needs {what} keys ({self.keyed_by})")
-        return np.asarray(keys, dtype=object)
+        return points.keys
 
     def pairs_within(
         self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
+        producers: Points,
+        stores: Points,
         *,
         max_km: float,
         max_minutes: float | None = None,
-        p_keys: np.ndarray | None = None,
-        s_keys: np.ndarray | None = None,
     ) -> Pairs:
         """Return the listed pairs within ``max_km`` (and ``max_minutes``) of the points' keys."""
         if max_minutes is not None and not self.has_minutes:
             raise UsageError(_NO_MINUTES.format(path=self.path))
-        p = pd.DataFrame({"left": np.arange(len(p_lon)), "pk": self._keys(p_keys, "producer")})
-        s = pd.DataFrame({"right": np.arange(len(s_lon)), "sk": self._keys(s_keys, "store")})
+        p = pd.DataFrame(
+            {"left": np.arange(len(producers)), "pk": self._keys(producers, "producer")}
+        )
+        s = pd.DataFrame({"right": np.arange(len(stores)), "sk": self._keys(stores, "store")})
         found = self.table.merge(p, on="pk").merge(s, on="sk")
         km = found["km"].to_numpy(float)
         keep = km <= max_km
@@ -291,19 +289,15 @@ class MatrixBackend(DistanceBackend):
 
     def travel(
         self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
+        producers: Points,
+        stores: Points,
         *,
-        p_keys: np.ndarray | None = None,
-        s_keys: np.ndarray | None = None,
         max_km: float = math.inf,
         max_minutes: float = math.inf,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Return listed km and minutes of matched pairs; ``inf`` for pairs not listed."""
         asked = pd.DataFrame(
-            {"pk": self._keys(p_keys, "producer"), "sk": self._keys(s_keys, "store")}
+            {"pk": self._keys(producers, "producer"), "sk": self._keys(stores, "store")}
         )
         found = asked.merge(self.table, on=["pk", "sk"], how="left")
         km = found["km"].to_numpy(float, copy=True)
@@ -314,21 +308,14 @@ class MatrixBackend(DistanceBackend):
         minutes[np.isnan(minutes)] = np.inf
         return km, minutes
 
-    def unroutable(
-        self,
-        lon: np.ndarray,
-        lat: np.ndarray,
-        *,
-        keys: np.ndarray | None = None,
-        side: str,
-    ) -> list[str]:
+    def unroutable(self, points: Points, *, side: str) -> list[str]:
         """Return ``producer P7 is not listed in distances.csv`` for keys the file never names."""
         listed = self._listed[side]
         column = f"{side}_id" if self.keyed_by == "id" else f"{side}_kecamatan"
         what = side if self.keyed_by == "id" else f"the {side}'s kecamatan"
         return [
             "" if k in listed else f"{what} {k} is not listed in {self.path.name} ({column})"
-            for k in self._keys(keys, side)
+            for k in self._keys(points, side)
         ]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from umkm_alloc.distance.base import ACCESS_SPEED_KMH, DistanceBackend, Pairs
+from umkm_alloc.distance.base import ACCESS_SPEED_KMH, DistanceBackend, Pairs, Points
 from umkm_alloc.distance.graph import RoadGraph
 from umkm_alloc.distance.osm_read import file_sha256, load_graph
 
@@ -84,32 +84,26 @@ class OsmBackend(DistanceBackend):
         """Return ``OSM roads (banten.osm.pbf)``."""
         return f"OSM roads ({self.path.name})"
 
-    def _snap(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.graph.snap(lon, lat, max_m=self.max_snap_m)
+    def _snap(self, points: Points) -> tuple[np.ndarray, np.ndarray]:
+        return self.graph.snap(points.lon, points.lat, max_m=self.max_snap_m)
 
     def pairs_within(
         self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
+        producers: Points,
+        stores: Points,
         *,
         max_km: float,
         max_minutes: float | None = None,
-        p_keys: np.ndarray | None = None,
-        s_keys: np.ndarray | None = None,
     ) -> Pairs:
         """Pairs within ``max_km`` (and ``max_minutes``) by road, from bounded searches."""
         with_minutes = max_minutes is not None or self.metric == "minutes"
-        if len(p_lon) == 0 or len(s_lon) == 0:
+        if len(producers) == 0 or len(stores) == 0:
             return Pairs.empty(minutes=with_minutes)
         max_min = math.inf if max_minutes is None else max_minutes
         limit = max_km if self.metric == "km" else max_min
         return self._pairs(
-            p_lon,
-            p_lat,
-            s_lon,
-            s_lat,
+            producers,
+            stores,
             max_km=max_km,
             max_min=max_min,
             limit=limit,
@@ -118,18 +112,16 @@ class OsmBackend(DistanceBackend):
 
     def _pairs(
         self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
+        producers: Points,
+        stores: Points,
         *,
         max_km: float,
         max_min: float,
         limit: float,
         with_minutes: bool,
     ) -> Pairs:
-        p_node, p_leg = self._snap(p_lon, p_lat)
-        s_node, s_leg = self._snap(s_lon, s_lat)
+        p_node, p_leg = self._snap(producers)
+        s_node, s_leg = self._snap(stores)
         costs = self.graph.costs(
             p_node[p_node >= 0],
             s_node[s_node >= 0],
@@ -140,8 +132,8 @@ class OsmBackend(DistanceBackend):
         routes = pd.DataFrame({"pn": costs.src, "sn": costs.dst, "path_km": costs.km})
         if with_minutes:
             routes["path_min"] = costs.minutes
-        p = pd.DataFrame({"left": np.arange(len(p_lon)), "pn": p_node, "p_leg": p_leg})
-        s = pd.DataFrame({"right": np.arange(len(s_lon)), "sn": s_node, "s_leg": s_leg})
+        p = pd.DataFrame({"left": np.arange(len(producers)), "pn": p_node, "p_leg": p_leg})
+        s = pd.DataFrame({"right": np.arange(len(stores)), "sn": s_node, "s_leg": s_leg})
         pairs = routes.merge(p[p["pn"] >= 0], on="pn").merge(s[s["sn"] >= 0], on="sn")
         legs = pairs["p_leg"].to_numpy() + pairs["s_leg"].to_numpy()
         km = legs + pairs["path_km"].to_numpy()
@@ -157,23 +149,19 @@ class OsmBackend(DistanceBackend):
 
     def travel(
         self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
+        producers: Points,
+        stores: Points,
         *,
-        p_keys: np.ndarray | None = None,
-        s_keys: np.ndarray | None = None,
         max_km: float = math.inf,
         max_minutes: float = math.inf,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Road km and minutes of matched pairs (``inf``: no route within the bounds)."""
-        n = len(p_lon)
+        n = len(producers)
         km, minutes = np.full(n, np.inf), np.full(n, np.inf)
         if n == 0:
             return km, minutes
-        p_node, p_leg = self._snap(p_lon, p_lat)
-        s_node, s_leg = self._snap(s_lon, s_lat)
+        p_node, p_leg = self._snap(producers)
+        s_node, s_leg = self._snap(stores)
         ok = (p_node >= 0) & (s_node >= 0)
         limit = max_km if self.metric == "km" else max_minutes
         costs = self.graph.costs(
@@ -192,15 +180,8 @@ class OsmBackend(DistanceBackend):
         km[beyond], minutes[beyond] = np.inf, np.inf
         return km, minutes
 
-    def unroutable(
-        self,
-        lon: np.ndarray,
-        lat: np.ndarray,
-        *,
-        keys: np.ndarray | None = None,
-        side: str,
-    ) -> list[str]:
+    def unroutable(self, points: Points, *, side: str) -> list[str]:
         """``no road within N m of the producer (--max-snap-m)`` for points off the roads."""
-        node, _ = self._snap(np.asarray(lon, float), np.asarray(lat, float))
+        node, _ = self._snap(points)
         text = f"no road within {self.max_snap_m:g} m of the {side} (--max-snap-m)"
         return [text if n < 0 else "" for n in node]

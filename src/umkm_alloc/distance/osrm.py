@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 
 from umkm_alloc import __version__
-from umkm_alloc.distance.base import ACCESS_SPEED_KMH, DistanceBackend, Pairs, straight_pairs_within
+from umkm_alloc.distance.base import (
+    ACCESS_SPEED_KMH,
+    DistanceBackend,
+    Pairs,
+    Points,
+    straight_pairs_within,
+)
 from umkm_alloc.errors import InputError
 
 #: Fastest plausible road speed (km/h): the straight-line bound on travel time.
@@ -96,79 +102,56 @@ class OsrmBackend(DistanceBackend):
 
     def pairs_within(
         self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
+        producers: Points,
+        stores: Points,
         *,
         max_km: float,
         max_minutes: float | None = None,
-        p_keys: np.ndarray | None = None,
-        s_keys: np.ndarray | None = None,
     ) -> Pairs:
         """Pairs within the bounds, measured by the server after a straight-line pre-filter."""
-        if len(p_lon) == 0 or len(s_lon) == 0:
+        if len(producers) == 0 or len(stores) == 0:
             return Pairs.empty(minutes=True)
         max_min = math.inf if max_minutes is None else max_minutes
         radius = min(max_km, max_min / 60.0 * MAX_SPEED_KMH)
-        left, right, _ = straight_pairs_within(p_lon, p_lat, s_lon, s_lat, radius)
-        km, minutes = self._measure(p_lon, p_lat, s_lon, s_lat, left, right)
+        left, right, _ = straight_pairs_within(producers, stores, radius)
+        km, minutes = self._measure(producers, stores, left, right)
         keep = (km <= max_km) & (minutes <= max_min)
         return Pairs(left[keep], right[keep], km[keep], minutes[keep]).sorted()
 
     def travel(
         self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
+        producers: Points,
+        stores: Points,
         *,
-        p_keys: np.ndarray | None = None,
-        s_keys: np.ndarray | None = None,
         max_km: float = math.inf,
         max_minutes: float = math.inf,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Road km and minutes of matched pairs (``inf``: no route)."""
-        p_pts, p_inv = _unique_points(p_lon, p_lat)
-        s_pts, s_inv = _unique_points(s_lon, s_lat)
-        return self._measure(p_pts[:, 0], p_pts[:, 1], s_pts[:, 0], s_pts[:, 1], p_inv, s_inv)
+        p_inv, p_pts = Points(producers.lon, producers.lat).distinct()
+        s_inv, s_pts = Points(stores.lon, stores.lat).distinct()
+        return self._measure(p_pts, s_pts, p_inv, s_inv)
 
-    def unroutable(
-        self,
-        lon: np.ndarray,
-        lat: np.ndarray,
-        *,
-        keys: np.ndarray | None = None,
-        side: str,
-    ) -> list[str]:
+    def unroutable(self, points: Points, *, side: str) -> list[str]:
         """``no road within N m of the store (--max-snap-m)`` for points OSRM snaps too far."""
-        lon, lat = np.asarray(lon, float), np.asarray(lat, float)
-        unknown = [(x, y) for x, y in zip(lon, lat, strict=True) if (x, y) not in self._snap_m]
+        places = list(zip(points.lon.tolist(), points.lat.tolist(), strict=True))
+        unknown = [xy for xy in places if xy not in self._snap_m]
         for start in range(0, len(unknown), self.table_size):
             chunk = np.array(unknown[start : start + self.table_size])
             self._request(chunk[:, 0], chunk[:, 1], chunk[:1, 0], chunk[:1, 1])
         text = f"no road within {self.max_snap_m:g} m of the {side} (--max-snap-m)"
-        return [
-            text if self._snap_m[(x, y)] > self.max_snap_m else ""
-            for x, y in zip(lon, lat, strict=True)
-        ]
+        return [text if self._snap_m[xy] > self.max_snap_m else "" for xy in places]
 
     # ----------------------------------------------------------------- measuring
 
     def _measure(
-        self,
-        p_lon: np.ndarray,
-        p_lat: np.ndarray,
-        s_lon: np.ndarray,
-        s_lat: np.ndarray,
-        left: np.ndarray,
-        right: np.ndarray,
+        self, producers: Points, stores: Points, left: np.ndarray, right: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Km and minutes of the (left, right) pairs, in blocks of table_size x table_size."""
         km = np.full(len(left), np.inf)
         minutes = np.full(len(left), np.inf)
         if len(left) == 0:
             return km, minutes
+        p_lon, p_lat, s_lon, s_lat = producers.lon, producers.lat, stores.lon, stores.lat
         sources = np.unique(left)
         # neighbouring producers share most of their stores: order them along a coarse grid
         cell = np.floor(p_lat[sources] / 0.05) * 1e4 + p_lon[sources]
@@ -302,11 +285,3 @@ def _snapping(answer: dict[str, Any], key: str, n: int, url: str) -> np.ndarray:
     if not isinstance(points, list) or len(points) != n:
         return np.zeros(n)  # no waypoints: take the points as lying on the road
     return np.array([float(p.get("distance", 0.0) or 0.0) for p in points])
-
-
-def _unique_points(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pts = np.column_stack([np.asarray(lon, float), np.asarray(lat, float)])
-    if len(pts) == 0:
-        return pts.reshape(0, 2), np.zeros(0, np.int64)
-    uniq, inverse = np.unique(pts, axis=0, return_inverse=True)
-    return uniq, inverse.reshape(-1).astype(np.int64)

@@ -73,7 +73,7 @@ def _figure(scene: Scene) -> Any:
 def _footnote(scene: Scene) -> str:
     r = scene.result
     return (
-        f"{scene.text['boundaries']}: {r.boundaries}  ·  {scene.text['distance']}: "
+        f"{scene.text['boundaries']}: {r.boundaries.source}  ·  {scene.text['distance']}: "
         f"{r.backend.describe() if r.backend else distance_text(r.distance)}, "
         f"{limits_text(r.config, r.rules)}  ·  "
         f"{scene.text['flows_straight']}  ·  umkm-alloc {__version__}"

@@ -80,7 +80,7 @@ def build_scene(result: Result, *, lang: str) -> Scene:
     """Compute what every report view shows, once per run (see :class:`Scene`)."""
     check_lang(lang)
     summary = result.summary
-    boundaries = result.zone_map.boundaries  # the polygons the run used, not a re-read
+    boundaries = result.boundaries  # the polygons the run used, not a re-read
     zone_of = result.zone_map.zone_of if summary.zones else None  # no zones: none shown
     producers = _sites(result.producers, result.unused_supply, "producer_id", zone_of)
     stores = _sites(result.stores, result.unmet_demand, "store_id", zone_of)

@@ -17,7 +17,16 @@ from umkm_alloc.rules.parse import parse_rules
 
 #: Gaps and overlaps (metres) between kecamatan polygons that still count as a shared border.
 ADJACENCY_SNAP_M = 1.0
-#: Shortest shared border (metres) that makes two kecamatan neighbours; a corner is shorter.
+#: Two kecamatan are **neighbours** (and their zones adjacent) when they share a border longer
+#: than this many metres. The shared border is the part of one outline that runs within
+#: :data:`ADJACENCY_SNAP_M` of the other, because the outlines of real, repaired files rarely
+#: share their vertices: neighbours lie up to a metre apart or overlap. Measured that way,
+#: polygons that only touch at a corner still "share" about two metres (more where they meet
+#: at a sharp angle), and a repaired coverage has many such corners where three or more
+#: kecamatan meet along tiny slivers. 10 m is above every corner contact of the packaged
+#: Banten boundaries (at most 3 m) and far below any of their real borders (at least 50 m),
+#: so "touching at a point is not enough" holds there exactly. This is the one definition:
+#: the README and ``umkm-alloc zones --help`` cite it.
 ADJACENCY_MIN_SHARED_M = 10.0
 
 
@@ -30,13 +39,13 @@ def kecamatan_adjacency(
     snap_m: float = ADJACENCY_SNAP_M,
     min_shared_m: float = ADJACENCY_MIN_SHARED_M,
 ) -> set[tuple[int, int]]:
-    """Return the pairs of kecamatan that share a border of positive length.
+    """Return the pairs of kecamatan that share a border longer than ``min_shared_m``.
 
     The shared border of two polygons is the part of one's boundary that lies within
     ``snap_m`` of the other, so slivers and float noise in a user's file do not break an
     edge. Two polygons touching at a corner share about ``2 * snap_m`` of it, which is
-    less than ``min_shared_m``: they are not neighbours. Lengths are measured on
-    :attr:`Boundaries.metric_geometries`, in metres.
+    less than ``min_shared_m``: they are not neighbours (see :data:`ADJACENCY_MIN_SHARED_M`).
+    Lengths are measured on :attr:`Boundaries.metric_geometries`, in metres.
 
     Parameters
     ----------
@@ -68,7 +77,8 @@ def kecamatan_adjacency(
 class ZoneMap:
     """Zones of every kecamatan of the boundaries, with neighbours and zone adjacency.
 
-    Build it once with :meth:`build`; :func:`evaluate` and the ``zones`` command use it.
+    Build it once with :meth:`build`; the :class:`~umkm_alloc.rules.Judge` and the ``zones``
+    command use it.
 
     Attributes
     ----------
