@@ -242,16 +242,17 @@ def test_exact_programme_on_asymmetric_distances() -> None:
             assert got == pytest.approx(brute_force_km(km[b], list(load[b]), 150, 45.0))
 
 
-def test_search_matches_brute_force_on_small_producers() -> None:
+@pytest.mark.parametrize("limit", [None, 25.0])
+def test_search_matches_brute_force_on_small_producers(limit: float | None) -> None:
     """The PyVRP path (forced with exact_stops=0) finds the optimum on small instances."""
     rng = np.random.default_rng(3)
     job = make_job(rng, producers=4, stores=8, links=(4, 7), quantity=(10, 100))
-    result = plan(job, exact_stops=0)
+    result = plan(job, exact_stops=0, max_trip_km=limit)
     check_plan(job, result, 150)
     assert result.totals["solver"]["searched_producers"] == 4
     for producer, day in result.days.set_index("producer_id").iterrows():
         _, km, qty = matrix(job, str(producer))
-        best = brute_force_km(km, list(qty.values()), 150, math.inf)
+        best = brute_force_km(km, list(qty.values()), 150, limit or math.inf)
         assert day["km"] >= best - 6e-4
         assert day["km"] == pytest.approx(best, rel=1e-4)
 
