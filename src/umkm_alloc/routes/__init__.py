@@ -1,0 +1,85 @@
+"""Delivery runs: each producer's closed trips that deliver what it was allocated.
+
+=================  ===============================================================
+module             step
+=================  ===============================================================
+``model``          options, site sets, legs, the plan and its table columns
+``measure``        measures: a distance function of point pairs -> matrices
+``plan``           ``plan_routes``: group, measure, plan (in parallel), tabulate
+``trips``          loads, the solvers, canonical trips (vectorised over producers)
+``exact``          subset dynamic programmes (exact up to 12 stops)
+``search``         PyVRP's iterated local search beyond (fixed seed and iterations)
+``tables``         routes, items, trips, days and the totals of ``summary.json``
+=================  ===============================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from umkm_alloc.routes.measure import geodesic_measure, pair_measure, per_set
+    from umkm_alloc.routes.model import (
+        DAY_COLUMNS,
+        ITEM_COLUMNS,
+        ROUTE_COLUMNS,
+        TRIP_COLUMNS,
+        Legs,
+        LegSets,
+        Measure,
+        RouteOptions,
+        RoutePlan,
+        Sites,
+        SiteSets,
+    )
+    from umkm_alloc.routes.plan import plan_routes
+
+# Imported on first use, so that worker processes (which need only ``routes.trips``) do not
+# pay for pandas, shapely and pyproj.
+_HOME = {
+    "geodesic_measure": "measure",
+    "pair_measure": "measure",
+    "per_set": "measure",
+    "plan_routes": "plan",
+    **dict.fromkeys(
+        [
+            "DAY_COLUMNS",
+            "ITEM_COLUMNS",
+            "ROUTE_COLUMNS",
+            "TRIP_COLUMNS",
+            "LegSets",
+            "Legs",
+            "Measure",
+            "RouteOptions",
+            "RoutePlan",
+            "SiteSets",
+            "Sites",
+        ],
+        "model",
+    ),
+}
+
+__all__ = [
+    "DAY_COLUMNS",
+    "ITEM_COLUMNS",
+    "ROUTE_COLUMNS",
+    "TRIP_COLUMNS",
+    "LegSets",
+    "Legs",
+    "Measure",
+    "RouteOptions",
+    "RoutePlan",
+    "SiteSets",
+    "Sites",
+    "geodesic_measure",
+    "pair_measure",
+    "per_set",
+    "plan_routes",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'umkm_alloc.routes' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"umkm_alloc.routes.{_HOME[name]}"), name)
