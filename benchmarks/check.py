@@ -68,19 +68,20 @@ def _first(runs: dict[str, list[dict[str, Any]]], kind: str) -> dict[str, Any] |
 
 
 def compare(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Compare every tool's first complete run with umkm-alloc's (the CLI run)."""
-    ours = _first(runs, "ours")
-    if ours is None:
-        return {"ok": False, "why": "umkm-alloc has no complete run to compare with"}
-    ref = ours["totals"]
+    """Compare every tool's first complete run with umkm-alloc's (the CLI run, else the staged)."""
     stages = _first(runs, "stages")
+    ours = _first(runs, "ours") or stages
+    if ours is None:
+        broken = any("failed" in r for rs in runs.values() for r in rs)
+        return {"ok": not broken, "why": "no complete umkm-alloc run to compare with"}
+    ref = ours["totals"]
     scale = float((stages or {}).get("cost_scale") or DEFAULT_COST_SCALE)
     units = ref["units"]
     out: dict[str, Any] = {"ours": ref, "cost_scale": scale, "tools": {}}
     ok = ref["rows_not_found"] == 0
     for kind in ("stages", "expert", "expert-parts", "dense"):
         got = _first(runs, kind)
-        if got is None:
+        if got is None or got is ours:
             continue
         t = got["totals"]
         diff = t["unit_km_wgs84"] - ref["unit_km_wgs84"]

@@ -62,7 +62,7 @@ def _reset_peak() -> bool:
 
 
 class Meter:
-    """Wall time and peak resident memory per stage of the current process.
+    """Wall time, CPU time (all threads) and peak resident memory per stage of this process.
 
     Parameters
     ----------
@@ -77,6 +77,7 @@ class Meter:
         self._origin = time.perf_counter()
         self._stage: str | None = None
         self._t0 = 0.0
+        self._cpu0 = 0.0
         self._rss0 = 0.0
 
     @staticmethod
@@ -96,6 +97,7 @@ class Meter:
         if self.resettable:
             _reset_peak()
         self._rss0 = self.rss_mb()
+        self._cpu0 = time.process_time()
         self._t0 = time.perf_counter()
         self._note("begin", stage, self._rss0)
 
@@ -104,9 +106,11 @@ class Meter:
         if self._stage is None:
             return
         elapsed = time.perf_counter() - self._t0
+        cpu = time.process_time() - self._cpu0
         peak = self.peak_mb()
         record = {
             "time_s": elapsed,
+            "cpu_s": cpu,
             "peak_mb": peak,
             "start_mb": self._rss0,
             "end_mb": self.rss_mb(),
@@ -115,6 +119,7 @@ class Meter:
         before = self.stages.get(self._stage)
         if before is not None:  # a stage entered again: add the times, keep the highest peak
             record["time_s"] += before["time_s"]
+            record["cpu_s"] += before["cpu_s"]
             record["start_mb"] = before["start_mb"]
             record["peak_mb"] = max(peak, before["peak_mb"])
             record["delta_mb"] = max(record["delta_mb"], before["delta_mb"])

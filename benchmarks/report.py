@@ -63,7 +63,8 @@ def stages(entry: dict[str, Any], kind: str) -> dict[str, dict[str, float]]:
     for stage in dict.fromkeys([*STAGES, *(s for r in runs for s in r["stages"])]):
         got = [r["stages"][stage] for r in runs if stage in r["stages"]]
         if got:
-            out[stage] = {k: statistics.median(g[k] for g in got) for k in ("time_s", "peak_mb")}
+            keys = [k for k in ("time_s", "cpu_s", "peak_mb") if all(k in g for g in got)]
+            out[stage] = {k: statistics.median(g[k] for g in got) for k in keys}
     return out
 
 
@@ -115,24 +116,23 @@ def stage_table(entry: dict[str, Any]) -> list[str]:
     if not tools:
         return []
     names = {"stages": "umkm-alloc", "dense": "dense"}
+    cols = ("time_s", "cpu_s", "peak_mb")
+    heads = ("(s)", "CPU (s)", "peak (MB)")
     lines = [
-        "| stage | "
-        + " | ".join(f"{names[k]} (s) | {names[k]} peak (MB)" for k, _ in tools)
-        + " |",
-        "| --- |" + " ---: | ---: |" * len(tools),
+        "| stage | " + " | ".join(f"{names[k]} {h}" for k, _ in tools for h in heads) + " |",
+        "| --- |" + " ---: |" * (len(cols) * len(tools)),
     ]
     for stage in dict.fromkeys(s for _, v in tools for s in v):
-        cells = []
-        for _, v in tools:
-            got = v.get(stage, {})
-            cells += [_f(got.get("time_s")), _f(got.get("peak_mb"), 0)]
+        cells = [
+            _f(v.get(stage, {}).get(c), 0 if c == "peak_mb" else 2) for _, v in tools for c in cols
+        ]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     cells = []
     for _, v in tools:
-        cells += [
-            _f(sum(x["time_s"] for x in v.values())),
-            _f(max(x["peak_mb"] for x in v.values()), 0),
-        ]
+        for c in cols:
+            got = [x[c] for x in v.values() if c in x]
+            value = (max(got) if c == "peak_mb" else sum(got)) if got else None
+            cells.append(_f(value, 0 if c == "peak_mb" else 2))
     lines.append("| **all stages** | " + " | ".join(cells) + " |")
     return lines
 
@@ -214,48 +214,53 @@ def scenario_section(entry: dict[str, Any]) -> list[str]:
 
 
 def growth_section(results: dict[str, Any]) -> list[str]:
-    """How each stage grows from 10k to 100k to 1M producers."""
+    """How each stage grows from 10k to 100k to 1M producers (CPU time and peak memory)."""
     by = {e["scenario"]: e for e in results["scenarios"] if "runs" in e}
     names = [n for n in ("banten", "national", "national-1m") if n in by]
     if len(names) < 2:
         return []
     staged = {n: stages(by[n], "stages") for n in names}
+    like = "national" in names and "national-1m" in names
     lines = [
-        "## Growth: 10k -> 100k -> 1M producers",
+        "## Growth: 10k -> 100k -> 1M producers (CPU time, so that the load matters less)",
         "",
         "| stage | "
-        + " | ".join(f"{n} (s)" for n in names)
+        + " | ".join(f"{n} CPU (s)" for n in names)
         + " | "
         + " | ".join(f"{n} peak (MB)" for n in names)
-        + " | national-1m / national |",
-        "| --- |" + " ---: |" * (2 * len(names) + 1),
+        + (" | 1M / 100k, CPU | 1M / 100k, peak |" if like else " |"),
+        "| --- |" + " ---: |" * (2 * len(names) + (2 if like else 0)),
     ]
 
+    def ratio(values: list[float | None], flag: bool) -> str:
+        a, b = values[names.index("national")], values[names.index("national-1m")]
+        if not a or not b:
+            return ""
+        return f"{b / a:.1f}x" + (" (faster than linear)" if flag and b / a > SUPERLINEAR else "")
+
     def row(label: str, values: list[dict[str, float] | None], key: str) -> None:
+        if not any(values):
+            return
         times = [v.get(key) if v else None for v in values]
         peaks = [v.get("peak_mb") if v else None for v in values]
-        ratio = ""
-        if "national" in names and "national-1m" in names:
-            a, b = times[names.index("national")], times[names.index("national-1m")]
-            if a and b:
-                ratio = f"{b / a:.1f}x" + (" (faster than linear)" if b / a > SUPERLINEAR else "")
-        lines.append(
-            f"| {label} | "
-            + " | ".join(_f(t) for t in times)
-            + " | "
-            + " | ".join(_f(p, 0) for p in peaks)
-            + f" | {ratio} |"
-        )
+        cells = [_f(t) for t in times] + [_f(p, 0) for p in peaks]
+        if like:
+            cells += [ratio(times, True), ratio(peaks, True)]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
     for stage in dict.fromkeys(s for n in names for s in staged[n]):
-        row(stage, [staged[n].get(stage) for n in names], "time_s")
+        row(stage, [staged[n].get(stage) for n in names], "cpu_s")
     for kind in ("ours", "expert", "expert-parts"):
-        row(f"**whole: {LABELS[kind]}**", [whole(by[n], kind) for n in names], "wall_s")
+        row(f"**whole: {LABELS[kind]}**", [whole(by[n], kind) for n in names], "cpu_s")
+    pairs = [next(iter(_ok_runs(by[n], "stages")), {}).get("eligible_pairs") for n in names]
     lines += [
         "",
+        "eligible pairs: "
+        + ", ".join(f"{n} {p:,}" for n, p in zip(names, pairs, strict=True) if p)
+        + ". "
         "banten -> national changes the boundaries (155 -> 7,285 kecamatan) as well as the "
         "size; national -> national-1m is like for like (10x producers and producer rows, the "
-        "same 42,000 stores). A stage growing more than 10^1.1 = 12.6x there is flagged.",
+        "same 42,000 stores). A figure growing more than 10^1.1 = 12.6x there is flagged.",
     ]
     return lines
 

@@ -42,6 +42,8 @@ import scenarios
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.json"
+#: the tools, in the order each repeat runs them.
+TOOLS = ("stages", "ours", "expert", "expert-parts", "dense")
 MAX_KM, CIRCUITY = 20.0, 1.4
 #: the quick run (``--quick``, ``make bench-quick``): everything but the 1M scenario.
 QUICK = ("serang", "banten", "national")
@@ -125,11 +127,11 @@ def run_tool(kind: str, files: scenarios.Files, args: argparse.Namespace) -> dic
 
 
 def _profile(files: scenarios.Files, args: argparse.Namespace) -> dict[str, Any]:
-    """One extra CLI run under cProfile (not timed with the others)."""
+    """One extra CLI run under cProfile, in CPU seconds (not timed with the others)."""
     args.profile_dir.mkdir(parents=True, exist_ok=True)
     target = args.profile_dir / f"{files.name}.prof"
     with tempfile.TemporaryDirectory(prefix="bench-prof-") as tmp:
-        cmd = [_python(), "-m", "cProfile", "-o", str(target), "-m", "umkm_alloc", "assign"]
+        cmd = [_python(), str(HERE / "cpuprofile.py"), str(target), "assign"]
         cmd += [str(files.producers), str(files.stores), *_params(files), "--out-dir", tmp, "-q"]
         run = _spawn(cmd, args)
     return {"path": str(target), "process": run.record()}
@@ -169,9 +171,8 @@ def bench_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
         },
         "runs": {},
     }
-    kinds = ["stages"] if args.stages else []
-    kinds += ["ours", "expert"] + (["expert-parts"] if args.parts else [])
-    dense_ok = args.dense and _dense_fits(files.meta, args, entry)
+    kinds = [k for k in TOOLS if k in args.tools and k != "dense"]
+    dense_ok = "dense" in args.tools and _dense_fits(files.meta, args, entry)
     for i in range(args.repeat):
         _say(f"  run {i + 1}/{args.repeat}:", end="")
         for kind in kinds + (["dense"] if dense_ok and i < args.dense_repeat else []):
@@ -281,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenario", default=",".join(scenarios.SCENARIOS))
     ap.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each tool (tables: medians)")
+    ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of tools")
     ap.add_argument("--no-dense", dest="dense", action="store_false", help="skip the dense run")
     ap.add_argument("--no-baseline", dest="dense", action="store_false", help=argparse.SUPPRESS)
     ap.add_argument("--dense-repeat", type=int, default=1, help="runs of the dense baseline")
@@ -297,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    if set(tools) - set(TOOLS):
+        ap.error(f"--tools: choose from {', '.join(TOOLS)}")
+    skip = {"dense": not args.dense, "expert-parts": not args.parts, "stages": not args.stages}
+    args.tools = [t for t in tools if not skip.get(t)]
     return parent(args)
 
 
