@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT := out/demo
 
-.PHONY: demo test lint install bench boundaries example clean
+.PHONY: demo test lint install bench bench-quick boundaries example clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "umkm-alloc needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -28,8 +28,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts examples benchmarks
 	$(BIN)/ruff format --check src tests scripts examples benchmarks
 
+# Every scenario up to national-1m (about 25 minutes on 2 cores); bench-quick skips national-1m.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run.py --quick
 
 # Maintainer targets: rebuild the committed data from ../shared (not needed by users).
 boundaries: $(STAMP)
