@@ -23,6 +23,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
 from umkm_alloc.allocate.fair import fair_allocation, min_order_allocation
+from umkm_alloc.allocate.fair_budget import TOLERANCE, budget_allocation
 from umkm_alloc.allocate.solve import solve_allocation
 
 TIE_KM = [0.0, 1.0, 2.5, 2.5, 7.125, 10.0]
@@ -65,7 +66,9 @@ def instances(draw: st.DrawFn, max_umkm: int = 5, max_store: int = 6) -> Instanc
     pairs = draw(st.permutations(pairs))
     km = draw(
         st.lists(
-            st.one_of(st.sampled_from(TIE_KM), st.floats(0, 40, allow_nan=False)),
+            st.one_of(
+                st.sampled_from(TIE_KM), st.floats(0, 40, allow_nan=False, allow_subnormal=False)
+            ),
             min_size=len(pairs),
             max_size=len(pairs),
         )
@@ -345,6 +348,106 @@ def test_min_order_zero_is_efficient() -> None:
     sol = min_order_allocation(*inst.args(), min_order=0)
     assert sol.units == eff.units
     assert unit_km(sol.flow, inst.arc_km) == pytest.approx(unit_km(eff.flow, inst.arc_km))
+
+
+# ---------------------------------------------------------------- fairness budget
+
+
+def quadratic(inst: Instance, flow: np.ndarray) -> float:
+    y = allocated(inst, flow).astype(float)
+    cap = inst.capacity
+    return float(sum(y[u] ** 2 / cap[u] for u in range(inst.n_umkm) if cap[u]))
+
+
+def integral_max_flows(inst: Instance) -> list[np.ndarray]:
+    """Every integral allocation with the maximum units (brute force, tiny cases only)."""
+    best = max_units(inst)
+    ranges = [
+        range(min(int(inst.supply[p]), int(inst.demand[s])) + 1)
+        for p, s in zip(inst.arc_from, inst.arc_to, strict=True)
+    ]
+    found = []
+    for combo in itertools.product(*ranges):
+        flow = np.asarray(combo, dtype=np.int64)
+        if flow.sum() != best:
+            continue
+        out = np.bincount(inst.arc_from, weights=flow, minlength=len(inst.supply))
+        into = np.bincount(inst.arc_to, weights=flow, minlength=len(inst.demand))
+        if (out <= inst.supply).all() and (into <= inst.demand).all():
+            found.append(flow)
+    return found
+
+
+@st.composite
+def tiny(draw: st.DrawFn) -> Instance:
+    inst = draw(instances(max_umkm=3, max_store=3))
+    n = min(len(inst.arc_from), 5)
+    cap = np.minimum(inst.supply, 4)
+    return Instance(
+        cap,
+        inst.umkm,
+        np.minimum(inst.demand, 4),
+        inst.arc_from[:n],
+        inst.arc_to[:n],
+        inst.arc_km[:n],
+    )
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny(), st.sampled_from([0.5, 2.0, 10.0, 30.0, 100.0, 1000.0]))
+def test_budget_is_the_fairest_within_its_own_unit_km(inst: Instance, pct: float) -> None:
+    sol = budget_allocation(*inst.args(), budget_pct=pct)
+    assert_feasible(inst, sol.flow)
+    assert sol.units == max_units(inst)
+    eff = solve_allocation(inst.supply, inst.demand, inst.arc_from, inst.arc_to, inst.arc_km)
+    base = unit_km(eff.flow, inst.arc_km)
+    mine = unit_km(sol.flow, inst.arc_km)
+    assert mine <= base * (1 + pct / 100) + 1e-9
+    assert sol.detail["unit_km_efficient"] == pytest.approx(base)
+    every = integral_max_flows(inst)
+    span = quadratic(inst, eff.flow) - min(quadratic(inst, f) for f in every)
+    # no allocation within the unit-km of the hull vertex found is fairer (up to tolerance)
+    supported = sol.detail["supported_unit_km"]
+    assert supported <= base * (1 + pct / 100) + 1e-9
+    rivals = [f for f in every if unit_km(f, inst.arc_km) <= supported + 1e-9]
+    best = min(quadratic(inst, f) for f in rivals)
+    assert quadratic(inst, sol.flow) <= best + TOLERANCE * span + 1e-9
+    # and the fair allocation is never fairer while within the cap
+    fair = fair_allocation(*inst.args())
+    if unit_km(fair.flow, inst.arc_km) <= base * (1 + pct / 100):
+        assert quadratic(inst, sol.flow) <= quadratic(inst, fair.flow) + 1e-9
+
+
+@PROPERTY
+@given(instances(), st.floats(0.1, 200))
+def test_budget_respects_its_cap(inst: Instance, pct: float) -> None:
+    sol = budget_allocation(*inst.args(), budget_pct=pct)
+    assert_feasible(inst, sol.flow)
+    assert sol.units == max_units(inst)
+    eff = solve_allocation(inst.supply, inst.demand, inst.arc_from, inst.arc_to, inst.arc_km)
+    base = unit_km(eff.flow, inst.arc_km)
+    assert unit_km(sol.flow, inst.arc_km) <= base * (1 + pct / 100) + 1e-9
+    assert quadratic(inst, sol.flow) <= quadratic(inst, eff.flow) + 1e-9
+
+
+@PROPERTY
+@given(instances())
+def test_budget_zero_is_efficient_and_ample_budget_at_least_as_fair(inst: Instance) -> None:
+    eff = solve_allocation(inst.supply, inst.demand, inst.arc_from, inst.arc_to, inst.arc_km)
+    zero = budget_allocation(*inst.args(), budget_pct=0)
+    assert zero.units == eff.units
+    assert unit_km(zero.flow, inst.arc_km) == pytest.approx(unit_km(eff.flow, inst.arc_km))
+    fair = fair_allocation(*inst.args())
+    base = unit_km(eff.flow, inst.arc_km)
+    if base > 0:
+        ample = 100 * (unit_km(fair.flow, inst.arc_km) / base - 1) + 1e-6
+        sol = budget_allocation(*inst.args(), budget_pct=max(ample, 0.0))
+        assert quadratic(inst, sol.flow) <= quadratic(inst, fair.flow) + 1e-9
+
+
+def test_budget_rejects_a_negative_percentage() -> None:
+    with pytest.raises(ValueError, match="budget_pct"):
+        budget_allocation(*_example().args(), budget_pct=-1)
 
 
 # ---------------------------------------------------------------- determinism

@@ -61,6 +61,9 @@ class FairSolution:
         ``fair``, ``min_order`` or ``fairness_budget``.
     detail
         Objective-specific figures (e.g. the budget's cap and the price of distance).
+    choice
+        ``fairness_budget`` only: which allocation the search returned (see
+        :func:`~umkm_alloc.allocate.fair_budget.budget_allocation`).
     """
 
     flow: np.ndarray
@@ -70,6 +73,7 @@ class FairSolution:
     in_reach: np.ndarray
     objective: str
     detail: dict[str, float] = field(default_factory=dict)
+    choice: str = ""
 
     @property
     def units(self) -> int:
@@ -169,6 +173,7 @@ class Problem:
         levels: Levels,
         objective: str,
         detail: dict[str, float] | None = None,
+        choice: str = "",
     ) -> FairSolution:
         """Wrap a canonical flow, with every per-UMKM array in the caller's UMKM numbering."""
         g = self.graph
@@ -185,6 +190,7 @@ class Problem:
             in_reach=reach[back],
             objective=objective,
             detail=dict(detail or {}),
+            choice=choice,
         )
 
     def _levels_for_input(self, levels: Levels) -> Levels:
