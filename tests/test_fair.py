@@ -24,6 +24,12 @@ from scipy.sparse.csgraph import maximum_flow
 
 from umkm_alloc.allocate.fair import fair_allocation, min_order_allocation
 from umkm_alloc.allocate.fair_budget import TOLERANCE, budget_allocation
+from umkm_alloc.allocate.fair_figures import (
+    fairness_figures,
+    gini,
+    per_umkm,
+    why_not_more,
+)
 from umkm_alloc.allocate.solve import solve_allocation
 
 TIE_KM = [0.0, 1.0, 2.5, 2.5, 7.125, 10.0]
@@ -516,3 +522,97 @@ def test_no_arcs_and_zero_capacity() -> None:
     assert sol.levels.umkm_level.tolist() == [0, -1]
     assert sol.in_reach.tolist() == [False, False]
     assert sol.share.tolist() == [0.0, 0.0]
+
+
+# ---------------------------------------------------------------- figures and explanations
+
+
+@PROPERTY
+@given(st.lists(st.integers(0, 50), max_size=30))
+def test_gini_equals_mean_absolute_difference(values: list[int]) -> None:
+    x = np.asarray(values, dtype=float)
+    if len(x) == 0 or x.sum() == 0:
+        assert gini(x) == 0.0
+        return
+    pairs = np.abs(x[:, None] - x[None, :]).sum()
+    assert gini(x) == pytest.approx(pairs / (2 * len(x) ** 2 * x.mean()))
+
+
+def test_figures_of_a_small_case() -> None:
+    # UMKM 0 and 1 share store 0; UMKM 2 has no store in reach; UMKM 3 has no capacity
+    inst = Instance(
+        supply=np.asarray([10, 30, 5, 8, 0]),
+        umkm=np.asarray([0, 1, 1, 2, 3]),
+        demand=np.asarray([10, 100]),
+        arc_from=np.asarray([0, 1, 2, 4]),
+        arc_to=np.asarray([0, 0, 1, 1]),
+        arc_km=np.asarray([5.0, 1.0, 2.0, 3.0]),
+    )
+    sol = fair_allocation(*inst.args())
+    eff = solve_allocation(inst.supply, inst.demand, inst.arc_from, inst.arc_to, inst.arc_km)
+    totals = per_umkm(inst.supply, inst.umkm, inst.arc_from, sol.flow)
+    figures = fairness_figures(
+        totals,
+        unit_km=unit_km(sol.flow, inst.arc_km),
+        unit_km_efficient=unit_km(eff.flow, inst.arc_km),
+    )
+    assert sol.allocated.tolist() == [3, 12, 0, 0]
+    assert figures.producers == 4
+    assert figures.producers_in_reach == 3  # UMKM 3 has an arc, but no capacity
+    assert figures.producers_with_orders == 2
+    assert figures.min_share == pytest.approx(0.3)
+    assert figures.median_share == pytest.approx((0.3 + 12 / 35) / 2)
+    assert figures.no_store_in_reach == (2,)
+    assert figures.unit_km == pytest.approx(3 * 5 + 7 * 1 + 5 * 2)
+    assert figures.unit_km_efficient == pytest.approx(10 * 1 + 5 * 2)
+    assert figures.extra_km_pct == pytest.approx(60.0)
+    data = figures.as_dict(ids=np.asarray(["A", "B", "C", "D"]))
+    assert data["no_store_in_reach"] == ["C"] and data["gini"] == round(figures.gini, 6)
+    explain = dict(
+        supply=inst.supply,
+        umkm=inst.umkm,
+        demand=inst.demand,
+        arc_from=inst.arc_from,
+        arc_to=inst.arc_to,
+        flow=sol.flow,
+    )
+    limit = why_not_more(0, **explain)
+    # exact shares are 1/3 each; rounding gave the odd unit to UMKM 1 (1 km, not 5 km), so a
+    # unit moved back would not lower a smaller share: the stores are full, UMKM 1 fills them
+    assert limit.kind == "stores_full" and limit.stores == (0,) and limit.blocker == 1
+    assert limit.blocker_share == pytest.approx(12 / 35)
+    # with more capacity for UMKM 1 its exact share drops below UMKM 0's: now a lower share
+    bigger = dict(explain, supply=np.asarray([10, 60, 5, 8, 0]))
+    flow = fair_allocation(
+        bigger["supply"], inst.umkm, inst.demand, inst.arc_from, inst.arc_to, inst.arc_km
+    ).flow
+    limit = why_not_more(0, **dict(bigger, flow=flow))
+    assert limit.kind == "lower_share" and limit.blocker == 1
+    assert why_not_more(2, **explain).kind == "no_store_in_reach"
+    assert why_not_more(3, **explain).kind == "no_capacity"
+
+
+@PROPERTY
+@given(instances())
+def test_why_not_more_names_a_producer_no_better_off(inst: Instance) -> None:
+    sol = fair_allocation(*inst.args())
+    cap, got = inst.capacity, allocated(inst, sol.flow)
+    for u in range(inst.n_umkm):
+        limit = why_not_more(
+            u,
+            supply=inst.supply,
+            umkm=inst.umkm,
+            demand=inst.demand,
+            arc_from=inst.arc_from,
+            arc_to=inst.arc_to,
+            flow=sol.flow,
+        )
+        if cap[u] == 0 or got[u] == cap[u] or limit.kind == "no_store_in_reach":
+            assert limit.kind in ("no_capacity", "full_capacity", "no_store_in_reach")
+            continue
+        # every store it could still supply is full (else the units were not the most)
+        into = np.bincount(inst.arc_to, weights=sol.flow, minlength=len(inst.demand))
+        assert all(into[s] == inst.demand[s] for s in limit.stores)
+        if limit.blocker is not None:
+            b = limit.blocker
+            assert (got[b] - 1) / cap[b] <= (got[u] + 1) / cap[u] + 1e-12
