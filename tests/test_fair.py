@@ -329,6 +329,24 @@ def test_exact_shares_minimise_the_quadratic(inst: Instance) -> None:
     assert mine <= res.fun + 1e-6 * max(1.0, mine)
 
 
+@PROPERTY
+@given(instances())
+def test_reusing_the_efficient_flow_gives_an_equally_good_allocation(inst: Instance) -> None:
+    eff = solve_allocation(inst.supply, inst.demand, inst.arc_from, inst.arc_to, inst.arc_km)
+    alone = fair_allocation(*inst.args())
+    reused = fair_allocation(*inst.args(), efficient_flow=eff.flow)
+    assert_feasible(inst, reused.flow)
+    assert reused.units == alone.units
+    # ties (equal km) may be broken otherwise, but never at a cost in km or fairness
+    assert unit_km(reused.flow, inst.arc_km) == pytest.approx(unit_km(alone.flow, inst.arc_km))
+    exact = exact_units(alone, inst)
+    got = allocated(inst, reused.flow)
+    assert all(abs(got[u] - exact[u]) < 1 for u in range(inst.n_umkm))
+    lv = reused.levels
+    for level in range(len(lv.num)):
+        assert got[lv.umkm_level == level].sum() == lv.num[level]
+
+
 # ---------------------------------------------------------------- min order
 
 

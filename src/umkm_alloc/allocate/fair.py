@@ -156,6 +156,13 @@ class Problem:
             store_of_input=s_rank,
         )
 
+    def canonical(self, flow: np.ndarray) -> np.ndarray:
+        """Values on the caller's arcs, in canonical arc order."""
+        flow = np.asarray(flow, dtype=np.int64)
+        if flow.shape != self.arc_order.shape:
+            raise ValueError("efficient_flow must give the units of every arc")
+        return flow[self.arc_order]
+
     def to_input(self, canon_flow: np.ndarray) -> np.ndarray:
         """Values on the canonical arcs, in the caller's arc order."""
         flow = np.empty_like(canon_flow)
@@ -216,6 +223,7 @@ def fair_allocation(
     *,
     producer_key: np.ndarray | None = None,
     store_key: np.ndarray | None = None,
+    efficient_flow: np.ndarray | None = None,
 ) -> FairSolution:
     """Allocate fairly: most units, then lexicographically max-min shares, then least km.
 
@@ -232,6 +240,12 @@ def fair_allocation(
     producer_key, store_key
         Optional distinct sortable keys of the rows (e.g. ``id`` and product); rows are solved
         in key order, so that any row order gives the same flows.
+    efficient_flow
+        Optional: the efficient allocation of the same arcs (from
+        :func:`~umkm_alloc.allocate.solve.solve_allocation`, in the
+        order given). Where every maximum flow saturates the same rows it is already the least
+        unit-km, so it is reused there: an equally good result (ties may break otherwise),
+        faster.
 
     Returns
     -------
@@ -250,7 +264,8 @@ def fair_allocation(
         store_key=store_key,
     )
     levels = problem.levels()
-    return problem.solution(_fair_flow(problem.graph, levels), levels, "fair")
+    efficient = problem.canonical(efficient_flow) if efficient_flow is not None else None
+    return problem.solution(_fair_flow(problem.graph, levels, efficient), levels, "fair")
 
 
 def min_order_allocation(
@@ -317,19 +332,30 @@ def lower_bounded_flow(graph: Graph, levels: Levels, lower: np.ndarray) -> np.nd
     return net.arc_flow(net.solve(), len(graph.arc_from))
 
 
-def _fair_flow(graph: Graph, levels: Levels) -> np.ndarray:
-    """Integral fair flow on the canonical arcs: one min-cost flow per group (see Levels)."""
+def _fair_flow(graph: Graph, levels: Levels, efficient: np.ndarray | None = None) -> np.ndarray:
+    """Integral fair flow on the canonical arcs: one min-cost flow per group (see Levels).
+
+    With ``efficient`` (a least unit-km maximum flow, canonical arcs) its flows are taken as
+    they are in the top group, where every maximum flow is the same up to cost.
+    """
     rg, sg, ug = levels.row_group, levels.store_group, levels.umkm_group
     keep = (rg[graph.arc_from] >= 0) & (rg[graph.arc_from] == sg[graph.arc_to])
+    on_top = np.zeros(len(rg), dtype=bool)
+    if efficient is not None:
+        on_top = rg == levels.top_group
+        keep &= ~on_top[graph.arc_from]
     own = (rg >= 0) & (rg == ug[graph.row_umkm])
     net, hub = Network.on(graph, keep, own, n_hubs=1)
-    n_u, n_r = graph.n_umkm, len(graph.row_cap)
-    fixed = np.flatnonzero((rg >= 0) & ~own)
-    out = np.bincount(graph.row_umkm[fixed], weights=graph.row_cap[fixed], minlength=n_u)
+    n_u = graph.n_umkm
+    fixed = (rg >= 0) & ~own
+    out = np.bincount(graph.row_umkm[fixed], weights=graph.row_cap[fixed], minlength=n_u).astype(
+        np.int64
+    )
+    fixed &= ~on_top
     floor, fractional = levels.target(graph.umkm_cap)
     has = np.flatnonzero(ug >= 0)
-    net.supply[has] = floor[has] - out[has].astype(np.int64)
-    net.supply[n_u + fixed] = graph.row_cap[fixed]
+    net.supply[has] = floor[has] - out[has]
+    net.supply[n_u + np.flatnonzero(fixed)] = graph.row_cap[fixed]
     level_part = np.zeros(len(levels.num), dtype=np.int64)
     level_part[ug[has]] = net.part[has]
     block = net.add_nodes(level_part)
@@ -339,8 +365,11 @@ def _fair_flow(graph: Graph, levels: Levels) -> np.ndarray:
     frac = has[fractional[has]]
     net.add(block[ug[frac]], frac, np.ones(len(frac), np.int64), 0.0)
     net.balance(hub)
-    del n_r
-    return net.arc_flow(net.solve(), len(graph.arc_from))
+    flow = net.arc_flow(net.solve(), len(graph.arc_from))
+    if efficient is not None:
+        top = on_top[graph.arc_from]
+        flow[top] = efficient[top]
+    return flow
 
 
 def _canonical(a_from: np.ndarray, a_to: np.ndarray, km: np.ndarray, n_store: int) -> np.ndarray:

@@ -126,7 +126,7 @@ def _search(g: Graph, levels: Levels, efficient: np.ndarray, pct: float) -> _Fou
     if pct == 0:
         return _Found(efficient, float("inf"), base, 0, "efficient")
     lagrangian = _Lagrangian(g, levels)
-    fair = _fair_flow(g, levels)
+    fair = _fair_flow(g, levels, efficient)
     # the fairest integral allocation (least sum y^2/c; km only breaks ties): near the fair one
     top = float(g.arc_km.max()) if len(g.arc_km) else 0.0
     fairest = lagrangian.solve(_TIE / max(top, 1.0), near=(fair, fair))

@@ -74,6 +74,8 @@ class Levels:
     Every UMKM, producer row and store row with capacity ends in one *group*: a level (the
     interval of one share, ids ``0 .. len(num) - 1`` ascending by share) or a group without
     UMKM (ids from ``len(num)``: rows already at capacity and the stores they alone supply).
+    Group ``len(num)`` (:attr:`top_group`) holds the rows at capacity in *every* maximum flow
+    and the stores only they reach: there any least unit-km maximum flow is optimal as it is.
     In every allocation with the level blocks at their totals, flow between groups is fixed:
     a row outside its UMKM's group sends its whole capacity inside its own group, and no row
     sends to a store of another group; so each group is a separate min-cost flow.
@@ -97,6 +99,11 @@ class Levels:
     store_group: np.ndarray
     rounds: int
     max_flows: int
+
+    @property
+    def top_group(self) -> int:
+        """Group of the rows at capacity in every maximum flow (beside the first cut)."""
+        return len(self.num)
 
     @property
     def umkm_level(self) -> np.ndarray:
@@ -354,16 +361,24 @@ class _Network:
         src_cap = src_cap + self.src_fix[nodes] * mult
         snk_cap = self.sink_fix[nodes] * mult
         arcs = np.flatnonzero(self.arc_alive & (label[self.tail] >= 0))
-        a_tail, a_head = local[self.tail[arcs]], local[self.head[arcs]]
-        inf = int(src_cap.sum()) + 1
-        a_cap = np.where(
-            self.kind[arcs] == _ROW, self.arc_cap[arcs] * mult[a_tail - 2], np.int64(inf)
-        )
         s_nodes = np.flatnonzero(src_cap > 0)
         t_nodes = np.flatnonzero(snk_cap > 0)
-        tails = np.concatenate([np.zeros(len(s_nodes), np.int64), a_tail, t_nodes + 2])
-        heads = np.concatenate([s_nodes + 2, a_head, np.ones(len(t_nodes), np.int64)])
-        caps = np.concatenate([src_cap[s_nodes], a_cap, snk_cap[t_nodes]])
+        # one preallocated array per column (source arcs, part arcs, sink arcs): national
+        # networks have millions of arcs, so no intermediate copies
+        n_s, n_a = len(s_nodes), len(arcs)
+        size = n_s + n_a + len(t_nodes)
+        tails, heads = np.empty(size, np.int64), np.empty(size, np.int64)
+        caps = np.empty(size, np.int64)
+        tails[:n_s], heads[:n_s], caps[:n_s] = 0, s_nodes + 2, src_cap[s_nodes]
+        tails[n_s + n_a :], heads[n_s + n_a :] = t_nodes + 2, 1
+        caps[n_s + n_a :] = snk_cap[t_nodes]
+        part = slice(n_s, n_s + n_a)
+        tails[part], heads[part] = local[self.tail[arcs]], local[self.head[arcs]]
+        inf = int(src_cap.sum()) + 1
+        caps[part] = np.where(
+            self.kind[arcs] == _ROW, self.arc_cap[arcs] * mult[tails[part] - 2], np.int64(inf)
+        )
+        del arcs, local
         source_side = _min_cut(tails, heads, caps, len(nodes) + 2)
         self.rounds += 1
         self.max_flows += len(np.unique(lab))
