@@ -351,9 +351,12 @@ def test_reusing_the_efficient_flow_gives_an_equally_good_allocation(inst: Insta
 
 
 @PROPERTY
-@given(instances(), st.integers(0, 8))
-def test_min_order_guarantee_at_least_cost(inst: Instance, n: int) -> None:
-    sol = min_order_allocation(*inst.args(), min_order=n)
+@given(instances(), st.integers(0, 8), st.booleans())
+def test_min_order_guarantee_at_least_cost(inst: Instance, n: int, reuse: bool) -> None:
+    eff = solve_allocation(inst.supply, inst.demand, inst.arc_from, inst.arc_to, inst.arc_km)
+    sol = min_order_allocation(
+        *inst.args(), min_order=n, efficient_flow=eff.flow if reuse else None
+    )
     assert_feasible(inst, sol.flow)
     assert sol.units == max_units(inst)
     fair = fair_allocation(*inst.args())

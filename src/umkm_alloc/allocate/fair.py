@@ -10,20 +10,22 @@ maximum number of units (never fewer than ``efficient``):
     maximum flows (Fujishige 1980); :mod:`~umkm_alloc.allocate.fair_levels` finds it as a chain
     of tight sets, *levels* of equal share with exact rational values, by parametric max flows
     (divide and conquer on the level, every open interval of every connected part in one max
-    flow per round; about ten rounds on the national scenario). Then one min-cost flow per
-    connected part makes it integral: every UMKM gets the floor or the ceiling of its exact
-    continuous units, every level block exactly its (integral) total, and among those the
-    least unit-km. The block totals force every store a lower level fills to be filled by that
-    level alone, so the arcs from higher levels into it are left out, which splits the parts.
-    Why the result is right: the integral polytope {floor <= y_u <= ceil, block totals, flow
-    conservation, capacities} contains the continuous optimum, so it is non-empty, and it is a
-    network-flow polytope with integral data, so the min-cost flow over it is integral and
-    exactly the least unit-km (to the cost rounding of :mod:`~umkm_alloc.allocate.solve`) among
-    the allocations within one unit of the exact fair shares.
+    flow per round; about ten rounds on the national scenario). Then min-cost flows make it
+    integral: every UMKM gets the floor or the ceiling of its exact continuous units, every
+    level block exactly its (integral) total, and among those the least unit-km. The block
+    totals fix the flow between the levels' groups of nodes (see
+    :class:`~umkm_alloc.allocate.fair_levels.Levels`), so each group is its own small
+    min-cost flow, and the top group (rows at capacity in every maximum flow) keeps the
+    efficient flows when they are given. Why the result is right: the integral polytope
+    {floor <= y_u <= ceil, block totals, flow conservation, capacities} contains the continuous
+    optimum, so it is non-empty, and it is a network-flow polytope with integral data, so the
+    min-cost flow over it is integral and exactly the least unit-km (to the cost rounding of
+    :mod:`~umkm_alloc.allocate.solve`) among the allocations within one unit of the exact fair
+    shares. Which UMKM of a level get the ceiling is decided by unit-km alone.
 ``min_order`` (:func:`min_order_allocation`)
     The least unit-km at the maximum units with every UMKM at least ``min(N, floor(fair
-    units))``: feasible because the fair allocation meets it; one min-cost flow per part with
-    those lower bounds on the UMKM outflows.
+    units))``: feasible because the fair allocation meets it; one min-cost flow per connected
+    part with those lower bounds on the UMKM outflows (the top group as for ``fair``).
 ``fairness_budget`` (:func:`budget_allocation` in :mod:`~umkm_alloc.allocate.fair_budget`)
     The least ``sum y_u^2 / c_u`` whose unit-km stays within a percentage of the efficient one.
 
@@ -279,12 +281,13 @@ def min_order_allocation(
     min_order: int,
     producer_key: np.ndarray | None = None,
     store_key: np.ndarray | None = None,
+    efficient_flow: np.ndarray | None = None,
 ) -> FairSolution:
     """Least unit-km at the most units, every UMKM at least ``min(min_order, fair floor)``.
 
     Parameters
     ----------
-    supply, umkm, demand, arc_from, arc_to, arc_km, producer_key, store_key
+    supply, umkm, demand, arc_from, arc_to, arc_km, producer_key, store_key, efficient_flow
         As for :func:`fair_allocation`.
     min_order
         The guaranteed units per UMKM (``N >= 0``), capped by the floor of its fair units.
@@ -309,27 +312,46 @@ def min_order_allocation(
     levels = problem.levels()
     floor, _ = levels.target(problem.graph.umkm_cap)
     lower = np.minimum(floor, min_order)
-    flow = lower_bounded_flow(problem.graph, levels, lower)
+    efficient = problem.canonical(efficient_flow) if efficient_flow is not None else None
+    flow = lower_bounded_flow(problem.graph, levels, lower, efficient)
     return problem.solution(flow, levels, "min_order", {"min_order": float(min_order)})
 
 
-def lower_bounded_flow(graph: Graph, levels: Levels, lower: np.ndarray) -> np.ndarray:
-    """Least unit-km maximum flow with every UMKM sending at least ``lower`` (canonical)."""
-    keep = np.ones(len(graph.arc_from), dtype=bool)
-    net, hub = Network.on(graph, keep, np.ones(len(graph.row_cap), dtype=bool), n_hubs=2)
+def lower_bounded_flow(
+    graph: Graph, levels: Levels, lower: np.ndarray, efficient: np.ndarray | None = None
+) -> np.ndarray:
+    """Least unit-km maximum flow with every UMKM sending at least ``lower`` (canonical).
+
+    With ``efficient``, its flows are kept in the top group (see :func:`_fair_flow`); the
+    rows there send their whole capacity in every maximum flow, which counts toward ``lower``.
+    """
+    on_top = np.zeros(len(graph.row_cap), dtype=bool)
+    if efficient is not None:
+        on_top = levels.row_group == levels.top_group
+    net, hub = Network.on(graph, ~on_top[graph.arc_from], ~on_top, n_hubs=2)
     n_u = graph.n_umkm
     u_part = net.part[:n_u]
+    out = np.bincount(graph.row_umkm[on_top], weights=graph.row_cap[on_top], minlength=n_u).astype(
+        np.int64
+    )
+    lower = np.maximum(lower - out, 0)
     has = levels.umkm_group >= 0
     level_part = np.zeros(len(levels.num), dtype=np.int64)
     level_part[levels.umkm_group[has]] = u_part[has]
-    total = np.bincount(level_part, weights=levels.num, minlength=len(hub)).astype(np.int64)
+    total = np.bincount(level_part, weights=levels.num, minlength=len(hub)) - np.bincount(
+        u_part, weights=out, minlength=len(hub)
+    )
     net.supply[:n_u] = lower
-    net.supply[hub + 1] = total - np.bincount(u_part, weights=lower, minlength=len(hub)).astype(
+    net.supply[hub + 1] = (total - np.bincount(u_part, weights=lower, minlength=len(hub))).astype(
         np.int64
     )
     net.balance(hub)
-    net.add(hub[u_part] + 1, np.arange(n_u), graph.umkm_cap - lower, 0.0)
-    return net.arc_flow(net.solve(), len(graph.arc_from))
+    net.add(hub[u_part] + 1, np.arange(n_u), graph.umkm_cap - out - lower, 0.0)
+    flow = net.arc_flow(net.solve(), len(graph.arc_from))
+    if efficient is not None:
+        top = on_top[graph.arc_from]
+        flow[top] = efficient[top]
+    return flow
 
 
 def _fair_flow(graph: Graph, levels: Levels, efficient: np.ndarray | None = None) -> np.ndarray:

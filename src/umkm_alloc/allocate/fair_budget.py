@@ -4,19 +4,27 @@ Among the allocations with the maximum units whose unit-km is at most ``(1 + PCT
 the efficient allocation's, the one with the least ``sum y_u^2 / c_u`` (the order of ``fair``:
 the lexicographically optimal shares are its minimiser without the budget).
 
-Method: the points (unit-km, ``sum y^2/c``) of integral maximum flows have a lower convex hull
-from the efficient allocation to the fair one. Each hull vertex minimises the Lagrangian
-``sum y_u^2 / c_u + mu * unit-km`` for some price ``mu``; the search of Eisner and Severance
-walks the hull exactly: from a vertex ``a`` within the cap and one ``b`` beyond it, the price
-``mu = (F_a - F_b) / (C_b - C_a)`` either finds a vertex strictly between (which replaces ``a``
-or ``b``) or proves ``a`` and ``b`` adjacent. The answer is the last ``a``.
+Method: the points (unit-km, ``F = sum y^2/c``) of integral maximum flows have a lower convex
+hull from the efficient allocation to the fairest one (least ``F``, km breaking ties). Each hull
+vertex minimises the Lagrangian ``F + mu * unit-km`` for some price ``mu``; the search of
+Eisner and Severance walks the hull: from a vertex ``a`` within the cap and one ``b`` beyond it,
+the price ``mu = (F_a - F_b) / (C_b - C_a)`` either finds a vertex strictly between (which
+replaces ``a`` or ``b``) or proves ``a`` and ``b`` adjacent. The answer is the last ``a``, or the
+``fair`` allocation when it fits the cap and is fairer.
 
-Tolerance, stated plainly: the result is the fairest allocation among all those whose unit-km
-is at most its own (it minimises the Lagrangian), and its unit-km is within the cap; an
-allocation between two adjacent hull vertices (not on the hull) may use a little more of the
-cap, and is not searched. Costs are rounded to integers as in
-:mod:`umkm_alloc.allocate.solve` (relative error about ``1e-9``). ``PCT = 0`` returns the efficient
-allocation itself.
+Tolerance, stated plainly:
+
+* the search stops as soon as ``F_a`` is within ``TOLERANCE`` (1 %) of ``F_eff - F_fairest`` of
+  the Lagrangian lower bound ``L(mu) - mu * cap``, below which no allocation within the cap can
+  be (weak duality), or when ``a`` and ``b`` are adjacent on the hull (then ``a`` is exactly the
+  fairest allocation among those with at most its own unit-km);
+* allocations in a gap of the hull (minimising the Lagrangian for no price) are not searched:
+  one may be fairer and still within the cap; the exact problem with a budget is NP-hard in
+  general (it contains the constrained shortest path), the Lagrangian is the standard way out;
+* costs are rounded to integers as in :mod:`umkm_alloc.allocate.solve` (relative error about
+  ``1e-9``).
+
+``PCT = 0`` returns the efficient allocation itself.
 
 Each Lagrangian is a separable convex-cost flow: the ``k``-th unit of UMKM ``u`` costs
 ``(2k - 1) / c_u``. Only a window of units around the allocations already found gets one arc per
@@ -125,7 +133,7 @@ def _search(g: Graph, levels: Levels, efficient: np.ndarray, pct: float) -> _Fou
     cap = base * (1 + pct / 100)
     if pct == 0:
         return _Found(efficient, float("inf"), base, 0, "efficient")
-    lagrangian = _Lagrangian(g, levels)
+    lagrangian = _Lagrangian(g, levels, efficient)
     fair = _fair_flow(g, levels, efficient)
     # the fairest integral allocation (least sum y^2/c; km only breaks ties): near the fair one
     top = float(g.arc_km.max()) if len(g.arc_km) else 0.0
@@ -161,19 +169,26 @@ def _search(g: Graph, levels: Levels, efficient: np.ndarray, pct: float) -> _Fou
 class _Lagrangian:
     """Minimise ``sum y^2/c + mu * unit-km`` at the maximum units, for any price ``mu``."""
 
-    def __init__(self, g: Graph, levels: Levels) -> None:
+    def __init__(self, g: Graph, levels: Levels, efficient: np.ndarray) -> None:
         self.g = g
-        keep = np.ones(len(g.arc_from), dtype=bool)
-        self.keep_row = np.ones(len(g.row_cap), dtype=bool)
-        self.keep = keep
-        net, hub = Network.on(g, keep, self.keep_row, n_hubs=2)
+        # rows at capacity in every maximum flow (the top group) keep the efficient flows:
+        # their units are fixed, so their least unit-km does not depend on the price
+        self.on_top = levels.row_group == levels.top_group
+        self.top_arcs = self.on_top[g.arc_from]
+        self.efficient = efficient
+        self.keep, self.keep_row = ~self.top_arcs, ~self.on_top
+        net, hub = Network.on(g, self.keep, self.keep_row, n_hubs=2)
         u_part = net.part[: g.n_umkm]
+        self.out = np.bincount(
+            g.row_umkm[self.on_top], weights=g.row_cap[self.on_top], minlength=g.n_umkm
+        ).astype(np.int64)
         has = levels.umkm_group >= 0
         level_part = np.zeros(len(levels.num), dtype=np.int64)
         level_part[levels.umkm_group[has]] = u_part[has]
-        self.total = np.bincount(level_part, weights=levels.num, minlength=len(hub)).astype(
-            np.int64
-        )
+        self.total = (
+            np.bincount(level_part, weights=levels.num, minlength=len(hub))
+            - np.bincount(u_part, weights=self.out, minlength=len(hub))
+        ).astype(np.int64)
 
     def solve(self, mu: float, *, near: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """Optimal flow for price ``mu``; the first windows span the two flows ``near``.
@@ -184,14 +199,15 @@ class _Lagrangian:
         g = self.g
         y1, y2 = _per_umkm(g, near[0]), _per_umkm(g, near[1])
         margin = np.maximum(_WINDOW, g.umkm_cap // 8)
-        lo = np.maximum(np.minimum(y1, y2) - margin, 0)
+        lo = np.maximum(np.minimum(y1, y2) - margin, self.out)
         hi = np.minimum(np.maximum(y1, y2) + margin, g.umkm_cap)
         while True:
             flow, y = self._relaxed(mu, lo, hi)
             out = (y < lo) | (y > hi)
             if not out.any():
+                flow[self.top_arcs] = self.efficient[self.top_arcs]
                 return flow
-            lo = np.where(out, 0, lo)  # few UMKM: every unit of theirs gets its own arc
+            lo = np.where(out, self.out, lo)  # few UMKM: every unit of theirs gets an arc
             hi = np.where(out, g.umkm_cap, hi)
 
     def _relaxed(self, mu: float, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +226,7 @@ class _Lagrangian:
         u_part = net.part[: g.n_umkm]
         net.supply[hub + 1] = self.total
         net.balance(hub)
-        owner, start, stop = _segments(lo, hi, g.umkm_cap)
+        owner, start, stop = _segments(lo, hi, self.out, g.umkm_cap)
         # marginal of the unit nearest the window: the last unit below it, the first above
         nearest = np.where(stop <= lo[owner], stop, start + 1)
         n_before = len(net.tails)
@@ -220,14 +236,14 @@ class _Lagrangian:
         net.costs.append(w_fair * (2 * nearest - 1) / g.umkm_cap[owner])
         solved = net.solve()
         units = net.pieces(solved)[n_before]
-        y = np.bincount(owner, weights=units, minlength=g.n_umkm).astype(np.int64)
+        y = self.out + np.bincount(owner, weights=units, minlength=g.n_umkm).astype(np.int64)
         return net.arc_flow(solved, len(g.arc_from)), y
 
 
 def _segments(
-    lo: np.ndarray, hi: np.ndarray, cap: np.ndarray
+    lo: np.ndarray, hi: np.ndarray, base: np.ndarray, cap: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cut each UMKM's units ``(0, cap]`` into segments ``(start, stop]``.
+    """Cut each UMKM's units ``(base, cap]`` into segments ``(start, stop]``.
 
     Single units on ``[lo, hi]``, doubling widths away from it; returned as (owner, start,
     stop), sorted by owner and start.
@@ -244,9 +260,10 @@ def _segments(
         points += [lo - step, hi + step]
         owners += [np.arange(n), np.arange(n)]
         step *= 2
-    points += [np.zeros(n, dtype=np.int64), cap]
+    points += [base, cap]
     owners += [np.arange(n), np.arange(n)]
-    u, b = np.concatenate(owners), np.clip(np.concatenate(points), 0, cap[np.concatenate(owners)])
+    u = np.concatenate(owners)
+    b = np.clip(np.concatenate(points), base[u], cap[u])
     key = np.unique(u * (top + 2) + b)
     u, b = key // (top + 2), key % (top + 2)
     same = u[1:] == u[:-1]
