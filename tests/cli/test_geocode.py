@@ -9,9 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from conftest import ANYAR, PONTANG
+from conftest import ANYAR, PONTANG, offshore_point
 from forms import to_xlsx
-from test_geocode import offshore_point
 from umkm_alloc.cli import app
 from umkm_alloc.errors import InputError
 from umkm_alloc.inputs.validate import validate_table

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -17,10 +16,11 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 
+from conftest import DATA
 from umkm_alloc.geo.boundaries import load_boundaries
 from umkm_alloc.geo.geocode import locate
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = DATA
 NATIONAL = DATA_DIR / "kecamatan_indonesia.parquet"
 BANTEN = DATA_DIR / "kecamatan_boundaries.geojson"
 NOTICE = DATA_DIR / "NOTICE"

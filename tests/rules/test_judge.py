@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from test_rules import CODES, EDGES, SQUARES, parse
+from squares import CODES, EDGES, SQUARES, parse
 from umkm_alloc.rules import (
     BEYOND_DISTANCE,
     CHAIN,

@@ -8,10 +8,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from test_rules import squares_frame
+from conftest import EXAMPLES
+from squares import squares_frame
 from umkm_alloc.cli import zones
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "serang.toml"
+EXAMPLE = EXAMPLES / "serang.toml"
 HEADER = "kode,nama,kabupaten,zone,neighbours"
 
 runner = CliRunner()

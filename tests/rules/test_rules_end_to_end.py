@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from pyproj import Geod, Transformer
 from typer.testing import CliRunner
 
+from conftest import EXAMPLES
 from lp import reference_optimum
 from umkm_alloc.allocate import assign
 from umkm_alloc.cli import app
@@ -35,8 +36,6 @@ from umkm_alloc.geo.boundaries import load_boundaries
 from umkm_alloc.report import result_files
 from umkm_alloc.rules import BEYOND_DISTANCE, FORBID, REASONS
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "examples"
 GEOD = Geod(ellps="WGS84")
 CIRCUITY = 1.4
 SNAP_M = 1000.0

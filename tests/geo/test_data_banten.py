@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+from conftest import DATA
+
+DATA_DIR = DATA
 BOUNDARIES = DATA_DIR / "kecamatan_boundaries.geojson"
 NOTICE = DATA_DIR / "NOTICE"
 

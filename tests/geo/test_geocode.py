@@ -3,31 +3,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from pyproj import Transformer
 
-from conftest import ANYAR, PONTANG
+from conftest import ANYAR, PONTANG, offshore_point
 from umkm_alloc.geo.boundaries import kabupaten_key, name_key
 from umkm_alloc.geo.geocode import locate
 from umkm_alloc.inputs.place import geocode_rows
 from umkm_alloc.inputs.validate import validate_table
 from umkm_alloc.io.read import read_table
-
-SEA_NORTH_OF_PONTANG = (-5.90, 106.25)  # Java Sea, (lat, lon)
-
-
-def offshore_point(boundaries, metres: float) -> tuple[float, float]:
-    """A (lat, lon) point `metres` outside the coastline north of Pontang."""
-    fwd = Transformer.from_crs("EPSG:4326", boundaries.metric_crs, always_xy=True)
-    inv = Transformer.from_crs(boundaries.metric_crs, "EPSG:4326", always_xy=True)
-    coverage = shapely.union_all(boundaries.metric_geometries)
-    sx, sy = fwd.transform(SEA_NORTH_OF_PONTANG[1], SEA_NORTH_OF_PONTANG[0])
-    sea = shapely.Point(sx, sy)
-    _, shore = shapely.shortest_line(sea, coverage).coords
-    bx, by = shore
-    dx, dy = sx - bx, sy - by
-    length = float(np.hypot(dx, dy))
-    lon, lat = inv.transform(bx + dx / length * metres, by + dy / length * metres)
-    return lat, lon
 
 
 def test_point_inside_gets_its_kecamatan(boundaries):
