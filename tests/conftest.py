@@ -136,7 +136,7 @@ def example_csv() -> bytes:
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory) -> Path:
+def demo_dir(tmp_path_factory) -> Path:
     """The folder of ``make demo``'s outputs (tables, summary.json and the --report files).
 
     Made once per session, as ``tests/golden/regen.py`` makes it; read it, never write to it.

@@ -10,14 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 import umkm_alloc as ua
-from conftest import EXAMPLES, REPO
-from umkm_alloc.cli import app
+from conftest import EXAMPLES, REPO, run_cli
 from umkm_alloc.errors import StrictError
-
-runner = CliRunner()
 
 
 def test_public_names_are_documented_and_complete():
@@ -84,7 +80,7 @@ def test_a_job_from_python_equals_the_command_line(small_job, tmp_path):
         "unmet_demand.csv",
         "unused_supply.csv",
     ]
-    cli = runner.invoke(app, ["assign", str(producers), str(stores), "-q"])
+    cli = run_cli("assign", str(producers), str(stores), "-q")
     assert (tmp_path / "out" / "allocations.csv").read_bytes() == cli.stdout_bytes
 
 

@@ -18,8 +18,8 @@ from regen import golden_files
 
 
 @pytest.fixture(scope="module")
-def demo_files(demo):
-    return golden_files(demo)
+def demo_files(demo_dir):
+    return golden_files(demo_dir)
 
 
 @pytest.mark.parametrize(

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 import pytest
-from typer.testing import CliRunner
 
 from conftest import EXAMPLES
 from umkm_alloc.allocate import assign
-from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.errors import UsageError
-from umkm_alloc.explain import EXPLAIN_COLUMNS, explain
+from umkm_alloc.explain import explain
 from umkm_alloc.geo.boundaries import Boundaries
 
-runner = CliRunner()
 RULES = EXAMPLES / "serang.toml"
 
 
@@ -86,47 +79,6 @@ def test_unknown_ids_and_products(result):
     some = sorted(set(result.stores["id"]))[0]
     with pytest.raises(UsageError, match=f"--product 'Pizza': not a product of store {some}"):
         explain(result, store=some, product="Pizza")
-
-
-def test_rejected_store_is_named_with_its_reason(write):
-    stores = write(
-        "s.csv",
-        (EXAMPLES / "stores.csv").read_text() + "BAD-1,Toko X,Indomaret,,,,Gipang,5\n",
-    )
-    result = runner.invoke(
-        app, ["explain", str(EXAMPLES / "producers.csv"), str(stores), "--store", "BAD-1"]
-    )
-    assert result.exit_code == 2
-    assert result.stderr.startswith("error: --store BAD-1: its row on line ")
-    assert "was rejected (" in result.stderr
-
-
-def test_cli_formats(result):
-    base = [
-        "explain",
-        str(EXAMPLES / "producers.csv"),
-        str(EXAMPLES / "stores.csv"),
-        "--config",
-        str(RULES),
-        "--max-km",
-        "60",
-        "--store",
-        "ALF-0052",
-    ]
-    as_csv = runner.invoke(app, [*base, "--format", "csv"])
-    assert as_csv.exit_code == 0, as_csv.stderr
-    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    assert list(rows[0]) == EXPLAIN_COLUMNS
-    as_json = runner.invoke(app, [*base, "--format", "json"])
-    assert json.loads(as_json.stdout)[0]["store_id"] == "ALF-0052"
-    assert len(json.loads(as_json.stdout)) == len(rows)
-    table = runner.invoke(app, [*base, "--product", "Dodol"])
-    assert table.exit_code == 0
-    assert table.stdout == ""
-    assert "ALF-0052 Alfamart Anyar (Anyar, zone Barat): Dodol" in table.stderr
-    none = runner.invoke(app, base[:3])
-    assert none.exit_code == 2
-    assert none.stderr == "error: explain needs --store ID or --producer ID (or both)\n"
 
 
 def test_the_result_carries_what_judged_it(result):

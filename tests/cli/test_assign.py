@@ -1,54 +1,22 @@
+"""``umkm-alloc assign``: data to stdout, summary to stderr, files, exit codes, --strict."""
+
 from __future__ import annotations
 
 import csv
 import io
 import json
-import subprocess
-import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from umkm_alloc import __version__
-from umkm_alloc.cli import app
-
-runner = CliRunner()
-HEADER = (
-    "producer_id,producer_name,store_id,store_name,product,quantity,distance_km,"
-    "producer_kecamatan,store_kecamatan"
-)
-
-
-def run(*args: str):
-    return runner.invoke(app, list(args))
-
-
-def test_version():
-    result = run("--version")
-    assert result.exit_code == 0
-    assert result.stdout == f"umkm-alloc {__version__}\n"
-
-
-def test_every_command_has_help_text():
-    result = run("--help")
-    assert result.exit_code == 0
-    commands = [c.name for c in app.registered_commands]
-    assert commands
-    for name in commands:
-        sub = run(name, "--help")
-        assert sub.exit_code == 0, name
-        assert "Usage:" in sub.stdout
-        cmd = next(c for c in app.registered_commands if c.name == name)
-        assert cmd.callback.__doc__, f"{name} has no help text"
-        assert name in result.stdout
+from conftest import ALLOCATIONS_HEADER, EXAMPLES, run_cli
 
 
 def test_assign_writes_pure_csv_to_stdout_and_summary_to_stderr(small_job):
     producers, stores = small_job
-    result = run("assign", str(producers), str(stores))
+    result = run_cli("assign", str(producers), str(stores))
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == HEADER
+    assert lines[0] == ALLOCATIONS_HEADER
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert {(r["producer_id"], r["store_id"]) for r in rows} == {
         ("P1", "IDM-2"),
@@ -62,15 +30,15 @@ def test_assign_writes_pure_csv_to_stdout_and_summary_to_stderr(small_job):
 
 
 def test_quiet_silences_the_summary(small_job):
-    result = run("assign", *map(str, small_job), "-q")
+    result = run_cli("assign", *small_job, "-q")
     assert result.exit_code == 0
     assert result.stderr == ""
-    assert result.stdout.startswith(HEADER)
+    assert result.stdout.startswith(ALLOCATIONS_HEADER)
 
 
 def test_out_dir_writes_every_table_and_nothing_to_stdout(small_job, tmp_path):
     out = tmp_path / "out"
-    result = run("assign", *map(str, small_job), "--out-dir", str(out), "-q")
+    result = run_cli("assign", *small_job, "--out-dir", str(out), "-q")
     assert result.exit_code == 0
     assert result.stdout == ""
     assert sorted(p.name for p in out.iterdir()) == [
@@ -107,14 +75,14 @@ def test_out_dir_writes_every_table_and_nothing_to_stdout(small_job, tmp_path):
 
 def test_output_file_and_identical_bytes_on_rerun(small_job, tmp_path):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
-    assert run("assign", *map(str, small_job), "-o", str(a), "-q").exit_code == 0
-    assert run("assign", *map(str, small_job), "-o", str(b), "-q").exit_code == 0
+    assert run_cli("assign", *small_job, "-o", str(a), "-q").exit_code == 0
+    assert run_cli("assign", *small_job, "-o", str(b), "-q").exit_code == 0
     assert a.read_bytes() == b.read_bytes()
-    assert a.read_text().startswith(HEADER)
+    assert a.read_text().startswith(ALLOCATIONS_HEADER)
 
 
 def test_missing_file_exit_2(tmp_path, small_job):
-    result = run("assign", str(tmp_path / "nope.csv"), str(small_job[1]))
+    result = run_cli("assign", str(tmp_path / "nope.csv"), str(small_job[1]))
     assert result.exit_code == 2
     assert (
         result.stderr == f"error: {tmp_path / 'nope.csv'}: no such producers file; check the path\n"
@@ -124,7 +92,7 @@ def test_missing_file_exit_2(tmp_path, small_job):
 
 def test_missing_column_exit_3(write, small_job):
     bad = write("bad.csv", "producer_id,lat,lon,qty\nP1,-6.1,106.2,5\n")
-    result = run("assign", str(bad), str(small_job[1]))
+    result = run_cli("assign", str(bad), str(small_job[1]))
     assert result.exit_code == 3
     assert result.stderr == (
         f"error: {bad}: required column capacity is missing (accepted names: capacity, "
@@ -155,13 +123,13 @@ def test_missing_column_exit_3(write, small_job):
     ],
 )
 def test_bad_option_values_exit_2(small_job, args, message):
-    result = run("assign", *map(str, small_job), *args)
+    result = run_cli("assign", *small_job, *args)
     assert result.exit_code == 2
     assert result.stderr == message
 
 
 def test_unknown_option_exit_2(small_job):
-    result = run("assign", *map(str, small_job), "--max-kms", "3")
+    result = run_cli("assign", *small_job, "--max-kms", "3")
     assert result.exit_code == 2
     assert "No such option: --max-kms" in result.stderr
 
@@ -170,14 +138,14 @@ def test_strict_exits_4_and_writes_nothing(write, small_job, tmp_path):
     producers = small_job[0]
     producers.write_text(producers.read_text() + "P9,Broken,,,Gipang,5\n")
     out = tmp_path / "out"
-    result = run("assign", str(producers), str(small_job[1]), "--strict", "--out-dir", str(out))
+    result = run_cli("assign", str(producers), str(small_job[1]), "--strict", "--out-dir", str(out))
     assert result.exit_code == 4
     assert result.stderr.splitlines()[-1] == (
         "error: --strict: 1 input row(s) rejected, nothing written; fix them (see "
         "'umkm-alloc validate') or run without --strict"
     )
     assert not out.exists()
-    relaxed = run("assign", str(producers), str(small_job[1]), "--out-dir", str(out), "-q")
+    relaxed = run_cli("assign", str(producers), str(small_job[1]), "--out-dir", str(out), "-q")
     assert relaxed.exit_code == 0
     rejected = (out / "rejected_rows.csv").read_text().splitlines()
     assert rejected == [
@@ -194,12 +162,12 @@ def test_config_file_assign_table_and_precedence(write, small_job, tmp_path):
         f'[assign]\nproducers = "{producers.name}"\nstores = "{stores.name}"\nmax-km = 0.5\n'
         'out_dir = "out"\n',
     )
-    result = run("assign", "--config", str(cfg), "-q")
+    result = run_cli("assign", "--config", str(cfg), "-q")
     assert result.exit_code == 0, result.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["params"]["max_km"] == 0.5
     assert summary["units"]["allocated"] == 0
-    override = run("assign", "--config", str(cfg), "--max-km", "20", "-q")
+    override = run_cli("assign", "--config", str(cfg), "--max-km", "20", "-q")
     assert override.exit_code == 0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["params"]["max_km"] == 20.0
@@ -208,15 +176,15 @@ def test_config_file_assign_table_and_precedence(write, small_job, tmp_path):
 
 def test_config_file_errors_exit_3(write):
     cfg = write("job.toml", "[assign]\nmax_kms = 3\n")
-    result = run("assign", "--config", str(cfg))
+    result = run_cli("assign", "--config", str(cfg))
     assert result.exit_code == 3
     assert result.stderr.startswith(f"error: {cfg}: unknown key assign.max_kms; allowed keys: ")
     broken = write("broken.toml", "[assign\n")
-    result = run("assign", "--config", str(broken))
+    result = run_cli("assign", "--config", str(broken))
     assert result.exit_code == 3
     assert result.stderr.startswith(f"error: {broken}: not valid TOML")
     typed = write("typed.toml", '[assign]\nmax_km = "far"\n')
-    result = run("assign", "--config", str(typed))
+    result = run_cli("assign", "--config", str(typed))
     assert result.exit_code == 3
     assert (
         result.stderr == f"error: {typed}: assign.max_km = 'far' must be a float; fix the value\n"
@@ -225,7 +193,7 @@ def test_config_file_errors_exit_3(write):
 
 def test_missing_tables_without_config_exit_2(write):
     cfg = write("job.toml", "[assign]\nmax_km = 3\n")
-    result = run("assign", "--config", str(cfg))
+    result = run_cli("assign", "--config", str(cfg))
     assert result.exit_code == 2
     assert result.stderr == (
         "error: missing PRODUCERS table; give it as an argument or as assign.producers in the "
@@ -233,42 +201,7 @@ def test_missing_tables_without_config_exit_2(write):
     )
 
 
-def test_internal_error_exit_1_without_traceback(small_job, monkeypatch):
-    import umkm_alloc.allocate as pipeline
-
-    def broken(*_a, **_k):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(pipeline, "assign", broken)
-    result = run("assign", *map(str, small_job))
-    assert result.exit_code == 1
-    assert result.stderr.startswith("internal error: RuntimeError: boom\n")
-    assert "Traceback" not in result.stderr
-    verbose = run("assign", *map(str, small_job), "-v")
-    assert "Traceback" in verbose.stderr
-
-
-def test_console_script_and_module_entry_points(small_job):
-    proc = subprocess.run(
-        [sys.executable, "-m", "umkm_alloc", "assign", *map(str, small_job), "-q"],
-        capture_output=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.decode().startswith(HEADER)
-    assert proc.stderr == b""
-    missing = subprocess.run(
-        [sys.executable, "-m", "umkm_alloc", "assign", "x.csv", "y.csv"],
-        capture_output=True,
-        check=False,
-    )
-    assert missing.returncode == 2
-    assert missing.stderr == b"error: x.csv: no such producers file; check the path\n"
-
-
 def test_summary_has_zones_worst_stores_and_speaks_indonesian(tmp_path):
-    from conftest import EXAMPLES
-
     args = [
         "assign",
         str(EXAMPLES / "producers.csv"),
@@ -278,61 +211,21 @@ def test_summary_has_zones_worst_stores_and_speaks_indonesian(tmp_path):
         "--out-dir",
         str(tmp_path / "out"),
     ]
-    english = run(*args)
+    english = run_cli(*args)
     assert english.exit_code == 0, english.stderr
     for heading in ("By zone", "By kecamatan", "Stores with the most unmet demand"):
         assert heading in english.stderr
     assert " Pantura " in english.stderr
-    indonesian = run(*args, "--lang", "id")
+    indonesian = run_cli(*args, "--lang", "id")
     assert "Per zona" in indonesian.stderr
     assert "tingkat pemenuhan" in indonesian.stderr
     assert "Toko dengan permintaan tak terpenuhi terbanyak" in indonesian.stderr
-    bad = run(*args, "--lang", "fr")
+    bad = run_cli(*args, "--lang", "fr")
     assert bad.exit_code == 2
     assert bad.stderr == "error: --lang 'fr' is not available; use one of: en, id\n"
 
 
 # ------------------------------------------------------------ options from one source
-
-
-def _parameters(command) -> set[str]:
-    import inspect
-
-    return set(inspect.signature(command).parameters) - {"ctx"}
-
-
-def test_every_job_option_is_an_assign_option_of_the_same_name():
-    from umkm_alloc.cli.assign import assign_command
-    from umkm_alloc.cli.explain import explain_command
-    from umkm_alloc.cli.validate import validate_command
-    from umkm_alloc.config import ASSIGN_KEYS
-
-    assert _parameters(assign_command) == set(ASSIGN_KEYS) | {"config", "quiet", "verbose"}
-    # the other commands' own options must not be named like a job option
-    explain_own = {"store", "producer", "product", "fmt", "data_output", "verbose", "config"}
-    assert _parameters(explain_command) - set(ASSIGN_KEYS) == explain_own
-    validate_own = {"rejected_output", "quiet", "verbose", "config"}
-    assert _parameters(validate_command) - set(ASSIGN_KEYS) == validate_own
-
-
-def test_validate_and_explain_take_their_options_from_the_job_file(write, small_job):
-    producers, stores = small_job
-    producers.write_text(producers.read_text() + "P9,Broken,,,Gipang,5\n")
-    job = write(
-        "job.toml",
-        f'[assign]\nproducers = "{producers.name}"\nstores = "{stores.name}"\nstrict = true\n'
-        "max_km = 0.5\n",
-    )
-    checked = run("validate", "--config", str(job), "-q")
-    assert checked.exit_code == 4
-    assert checked.stderr == "error: --strict: 1 input row(s) rejected\n"
-    # explain ignores strict (a job file's strict is for assign) and uses max_km = 0.5
-    why = run("explain", "--config", str(job), "--store", "IDM-2", "--format", "csv")
-    assert why.exit_code == 0, why.stderr
-    rows = list(csv.DictReader(io.StringIO(why.stdout)))
-    assert [(r["producer_id"], r["status"], r["rule_kind"]) for r in rows] == [
-        ("P1", "excluded", "beyond_distance")
-    ]
 
 
 def test_strict_stops_before_any_solve(write, small_job, tmp_path, monkeypatch):
@@ -346,7 +239,7 @@ def test_strict_stops_before_any_solve(write, small_job, tmp_path, monkeypatch):
     producers = small_job[0]
     producers.write_text(producers.read_text() + "P9,Broken,,,Gipang,5\n")
     out = tmp_path / "out"
-    result = run("assign", str(producers), str(small_job[1]), "--strict", "--out-dir", str(out))
+    result = run_cli("assign", str(producers), str(small_job[1]), "--strict", "--out-dir", str(out))
     assert result.exit_code == 4, result.stderr
     assert "Rejected rows (1)" in result.stderr
     assert "no coordinates and no kecamatan" in result.stderr
@@ -356,44 +249,13 @@ def test_strict_stops_before_any_solve(write, small_job, tmp_path, monkeypatch):
     )
     assert result.stdout == ""
     assert not out.exists()
-    quiet = run("assign", str(producers), str(small_job[1]), "--strict", "-q")
+    quiet = run_cli("assign", str(producers), str(small_job[1]), "--strict", "-q")
     assert quiet.exit_code == 4
     assert quiet.stdout == ""
     assert quiet.stderr.startswith("error: --strict: 1 input row(s) rejected, nothing written")
 
 
 def test_strict_without_rejected_rows_runs(small_job):
-    result = run("assign", *map(str, small_job), "--strict", "-q")
+    result = run_cli("assign", *small_job, "--strict", "-q")
     assert result.exit_code == 0
-    assert result.stdout.startswith(HEADER)
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        ["assign", "-o"],
-        ["validate", "-o"],
-        ["explain", "--store", "IDM-1", "--format", "csv", "-o"],
-    ],
-)
-def test_output_to_a_folder_is_a_usage_error_before_any_work(small_job, tmp_path, command):
-    name, *options = command
-    result = run(name, *map(str, small_job), *options, str(tmp_path))
-    assert result.exit_code == 2
-    assert result.stderr == f"error: --output {tmp_path}: is a folder; give a file path or '-'\n"
-
-
-def test_validate_and_explain_write_files_atomically(small_job, tmp_path):
-    rejected = tmp_path / "deep" / "rejected.csv"
-    checked = run("validate", *map(str, small_job), "-q", "-o", str(rejected))
-    assert checked.exit_code == 0
-    assert rejected.read_text() == "file,line,id,reason\n"
-    to_stdout = run("validate", *map(str, small_job), "-q", "-o", "-")
-    assert to_stdout.stdout == "file,line,id,reason\n"
-    table = tmp_path / "why.csv"
-    why = run(
-        "explain", *map(str, small_job), "--store", "IDM-1", "--format", "csv", "-o", str(table)
-    )
-    assert why.exit_code == 0 and why.stdout == ""
-    assert table.read_text().splitlines()[0].startswith("store_id,store_name,product,demand,")
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert result.stdout.startswith(ALLOCATIONS_HEADER)

@@ -1,22 +1,14 @@
-"""``umkm-alloc geocode`` and ``umkm-alloc template``."""
+"""``umkm-alloc geocode``: kecamatan columns added to any table, every row kept."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-import pytest
-from openpyxl import load_workbook
-from typer.testing import CliRunner
-
-from conftest import ANYAR, PONTANG, offshore_point
+from conftest import ANYAR, PONTANG, offshore_point, run_cli
 from forms import to_xlsx
-from umkm_alloc.cli import app
-from umkm_alloc.errors import InputError
 from umkm_alloc.inputs.validate import validate_table
 from umkm_alloc.io.read import read_table
-
-runner = CliRunner()
 
 
 def rows_of(text: str) -> list[dict[str, str]]:
@@ -37,7 +29,7 @@ def test_geocode_appends_kecamatan_columns_and_keeps_every_row(write, boundaries
         [None, "JUMLAH", None, None, None],
     ]
     path = write("daftar.xlsx", to_xlsx({"Pontang": sheet}))
-    result = runner.invoke(app, ["geocode", str(path)])
+    result = run_cli("geocode", str(path))
     assert result.exit_code == 0, result.stderr
     rows = rows_of(result.stdout)
     assert list(rows[0]) == [
@@ -79,75 +71,16 @@ def test_geocode_appends_kecamatan_columns_and_keeps_every_row(write, boundaries
 def test_geocode_output_reads_back_as_the_same_table(write, tmp_path):
     text = f"id,lat,lon,kapasitas\nP1,{PONTANG[0]},{PONTANG[1]},5\n"
     out = tmp_path / "out.csv"
-    assert runner.invoke(app, ["geocode", str(write("p.csv", text)), "-o", str(out)]).exit_code == 0
+    assert run_cli("geocode", str(write("p.csv", text)), "-o", str(out)).exit_code == 0
     again = validate_table(read_table(out, "producers"))
     assert again.accepted["lat"].tolist() == [PONTANG[0]]
-    second = runner.invoke(app, ["geocode", str(out)])
+    second = run_cli("geocode", str(out))
     assert rows_of(second.stdout)[0]["kecamatan"] == "Pontang"
     assert list(rows_of(second.stdout)[0]).count("kecamatan_code") == 1
 
 
 def test_geocode_needs_a_location_column(write):
     path = write("p.csv", "nama,telp\nBu Siti,0812\n")
-    result = runner.invoke(app, ["geocode", str(path)])
+    result = run_cli("geocode", str(path))
     assert result.exit_code == 3
     assert result.stderr.startswith(f"error: {path}: needs lat and lon columns, or a kecamatan")
-
-
-def test_template_reads_back_and_has_validation(tmp_path, boundaries):
-    out = tmp_path / "produsen.xlsx"
-    result = runner.invoke(app, ["template", "producers", "-o", str(out)])
-    assert result.exit_code == 0, result.stderr
-    book = load_workbook(out)
-    assert book.sheetnames == ["Produsen", "Petunjuk", "Daftar"]
-    ws = book["Produsen"]
-    header = [c.value for c in ws[1]]
-    assert header == [
-        "ID_UMKM",
-        "Nama",
-        "Kecamatan",
-        "Kabupaten",
-        "Lintang",
-        "Bujur",
-        "Produk",
-        "Kategori",
-        "Kapasitas",
-    ]
-    rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
-    assert rules["I2:I1001"].type == "whole" and rules["I2:I1001"].formula1 == "0"
-    kec = rules["C2:C1001"]
-    assert kec.type == "list" and kec.formula1.startswith("'Daftar'!$A$2:$A$")
-    names = [r[0].value for r in book["Daftar"].iter_rows(min_row=2) if r[0].value]
-    assert names == sorted(set(boundaries.frame["nama"]))
-    guide = [r[0].value for r in book["Petunjuk"].iter_rows(min_row=2, max_row=10)]
-    assert guide == header
-    with pytest.raises(InputError) as err:
-        read_table(out, "producers")
-    assert str(err.value).endswith(
-        "has a header but no data rows (line 2 is the example row of the template (id "
-        "'CONTOH'); delete it or replace it with real data); add at least one row"
-    )
-    ws["A2"] = "UMKM-001"
-    book.save(out)
-    filled = validate_table(read_table(out, "producers"))
-    assert filled.rejected.empty
-    assert filled.accepted[["id", "kecamatan", "qty"]].values.tolist() == [
-        ["UMKM-001", "Pontang", 50]
-    ]
-
-
-def test_template_in_english_same_bytes_and_no_overwrite(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert runner.invoke(app, ["template", "stores", "--lang", "en"]).exit_code == 0
-    first = (tmp_path / "stores.xlsx").read_bytes()
-    again = runner.invoke(app, ["template", "stores", "--lang", "en"])
-    assert again.exit_code == 2
-    assert again.stderr == (
-        "error: stores.xlsx: exists already and may hold data; give -o with another name (or -o "
-        "stores.xlsx to replace it)\n"
-    )
-    assert runner.invoke(app, ["template", "stores", "--lang", "en", "-o", "b.xlsx"]).exit_code == 0
-    assert (tmp_path / "b.xlsx").read_bytes() == first
-    book = load_workbook(tmp_path / "b.xlsx")
-    assert book.sheetnames == ["Stores", "Guide", "Lists"]
-    assert [c.value for c in book["Stores"][1]][-1] == "demand"

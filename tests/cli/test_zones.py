@@ -6,16 +6,14 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, run_cli
 from squares import squares_frame
 from umkm_alloc.cli import zones
 
 EXAMPLE = EXAMPLES / "serang.toml"
 HEADER = "kode,nama,kabupaten,zone,neighbours"
 
-runner = CliRunner()
 app = typer.Typer(rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False)
 
 
@@ -28,7 +26,7 @@ zones.register(app)
 
 
 def run(*args: str):
-    return runner.invoke(app, ["zones", *args])
+    return run_cli("zones", *args, app=app)
 
 
 @pytest.fixture

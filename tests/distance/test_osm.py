@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
+from conftest import run_cli
 from roadnet import (
     PRODUCER,
     STORE,
@@ -26,7 +26,6 @@ from roadnet import (
     write_osm,
 )
 from umkm_alloc.allocate import assign
-from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import Points
 from umkm_alloc.distance import osm_read as osm_mod
@@ -34,8 +33,6 @@ from umkm_alloc.distance.graph import RoadGraph
 from umkm_alloc.distance.osm import OsmBackend
 from umkm_alloc.distance.osm_read import direction, is_road, load_graph, speed_kmh
 from umkm_alloc.errors import InputError
-
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
@@ -428,9 +425,7 @@ def test_cli_assign_and_explain_with_osm(tmp_path, river):
     )
     out = tmp_path / "out"
     base = [str(producers), str(stores), "--max-km", "10", "--osm-cache", str(tmp_path / "c")]
-    result = runner.invoke(
-        app, ["assign", *base, "--distance", f"osm:{river}", "--out-dir", str(out)]
-    )
+    result = run_cli("assign", *base, "--distance", f"osm:{river}", "--out-dir", str(out))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     alloc = list(csv.DictReader(io.StringIO((out / "allocations.csv").read_text())))
@@ -445,9 +440,8 @@ def test_cli_assign_and_explain_with_osm(tmp_path, river):
     assert "osm_cache" not in summary["params"]
     assert "OSM roads (river.osm)" in result.stderr
 
-    explained = runner.invoke(
-        app,
-        ["explain", *base, "--distance", f"osm:{river}", "--store", "S1", "--format", "csv"],
+    explained = run_cli(
+        "explain", *base, "--distance", f"osm:{river}", "--store", "S1", "--format", "csv"
     )
     assert explained.exit_code == 0, explained.stderr
     rows = {r["producer_id"]: r for r in csv.DictReader(io.StringIO(explained.stdout))}
@@ -456,7 +450,7 @@ def test_cli_assign_and_explain_with_osm(tmp_path, river):
     assert rows["P1"]["status"] == "excluded"
     assert rows["P2"]["status"] == "eligible" and rows["P2"]["quantity"] == "3"
     assert float(rows["P2"]["minutes"]) > 0
-    table = runner.invoke(app, ["explain", *base, "--distance", f"osm:{river}", "--store", "S1"])
+    table = run_cli("explain", *base, "--distance", f"osm:{river}", "--store", "S1")
     assert table.exit_code == 0, table.stderr
     assert f"{river_road_km():.1f} km, beyond the 10 km limit" in table.stderr
 
@@ -477,13 +471,13 @@ def test_cli_explain_pair_without_road(tmp_path, river):
         "--format",
         "json",
     ]
-    result = runner.invoke(app, args)
+    result = run_cli(*args)
     assert result.exit_code == 0, result.stderr
     (row,) = json.loads(result.stdout)
     assert row["distance_km"] is None and row["minutes"] is None
     assert row["rule_kind"] == "beyond_distance"
     assert row["rule"] == "no road route (no road within 2000 m of the store (--max-snap-m))"
-    shown = runner.invoke(app, args[:-2])
+    shown = run_cli(*args[:-2])
     assert shown.exit_code == 0
     assert "inf" not in shown.stderr and "nan" not in shown.stderr
 

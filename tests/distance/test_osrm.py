@@ -21,17 +21,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
+from conftest import run_cli
 from roadnet import GEOD, PRODUCER, STORE, XE, XW, Y0, river_network, river_road_km, write_job
 from umkm_alloc.allocate import assign
-from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import Points, make_backend
 from umkm_alloc.distance.osrm import OsrmBackend
 from umkm_alloc.errors import InputError
 
-runner = CliRunner()
 SPEEDS = {"residential": 20.0, "tertiary": 30.0}  # km/h; other ways are not roads here
 MAX_REQUESTS = 60
 
@@ -303,7 +301,7 @@ def test_cli_assign_and_explain_with_osrm(tmp_path, osrm):
     producers, stores = job(tmp_path)
     out = tmp_path / "out"
     base = [str(producers), str(stores), "--distance", f"osrm:{url}", "--max-km", "30"]
-    result = runner.invoke(app, ["assign", *base, "--out-dir", str(out)])
+    result = run_cli("assign", *base, "--out-dir", str(out))
     assert result.exit_code == 0, result.stderr
     alloc = {
         r["producer_id"]: r
@@ -319,7 +317,7 @@ def test_cli_assign_and_explain_with_osrm(tmp_path, osrm):
         "routes": "fastest",
         "max_snap_m": 2000.0,
     }
-    explained = runner.invoke(app, ["explain", *base, "--store", "S1", "--format", "csv"])
+    explained = run_cli("explain", *base, "--store", "S1", "--format", "csv")
     assert explained.exit_code == 0, explained.stderr
     rows = {r["producer_id"]: r for r in csv.DictReader(io.StringIO(explained.stdout))}
     assert float(rows["P1"]["minutes"]) == pytest.approx(river_minutes(), abs=0.1)
@@ -350,17 +348,8 @@ def test_time_bound_with_osrm(tmp_path, osrm):
 def test_cli_unreachable_server_exits_3(tmp_path):
     producers, stores = job(tmp_path)
     url = closed_port_url()
-    result = runner.invoke(
-        app,
-        [
-            "assign",
-            str(producers),
-            str(stores),
-            "--distance",
-            f"osrm:{url}",
-            "--osrm-retries",
-            "0",
-        ],
+    result = run_cli(
+        "assign", str(producers), str(stores), "--distance", f"osrm:{url}", "--osrm-retries", "0"
     )
     assert result.exit_code == 3
     assert result.stderr.startswith(f"error: OSRM server {url} is unreachable (")

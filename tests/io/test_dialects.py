@@ -9,14 +9,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
-from typer.testing import CliRunner
 
-from conftest import EXAMPLES
-from umkm_alloc.cli import app
+from conftest import EXAMPLES, run_cli
 from umkm_alloc.inputs.validate import validate_table
 from umkm_alloc.io.read import read_table
-
-runner = CliRunner()
 
 INDONESIAN = {
     "producer_id": "ID_UMKM",
@@ -77,35 +73,30 @@ def as_xlsx(name: str) -> bytes:
 
 
 def allocate(producers, stores, *extra: str) -> bytes:
-    result = runner.invoke(app, ["assign", str(producers), str(stores), "-q", *extra])
+    result = run_cli("assign", str(producers), str(stores), "-q", *extra)
     assert result.exit_code == 0, result.stderr
     return result.stdout_bytes
-
-
-@pytest.fixture(scope="module")
-def clean_output() -> bytes:
-    return allocate(EXAMPLES / "producers.csv", EXAMPLES / "stores.csv")
 
 
 @pytest.mark.parametrize(
     ("encoding", "bom"), [("utf-8", True), ("utf-8", False), ("cp1252", False)]
 )
-def test_indonesian_excel_csv_gives_identical_output(write, clean_output, encoding, bom):
+def test_indonesian_excel_csv_gives_identical_output(write, example_csv, encoding, bom):
     p = write("produsen.csv", indonesian_excel_csv("producers.csv", encoding=encoding, bom=bom))
     s = write("toko.csv", indonesian_excel_csv("stores.csv", encoding=encoding, bom=bom))
-    assert allocate(p, s) == clean_output
+    assert allocate(p, s) == example_csv
 
 
-def test_xlsx_gives_identical_output(write, clean_output):
+def test_xlsx_gives_identical_output(write, example_csv):
     p = write("produsen.xlsx", as_xlsx("producers.csv"))
     s = write("toko.xlsx", as_xlsx("stores.csv"))
-    assert allocate(p, s) == clean_output
-    assert allocate(p, s, "--sheet", "Data") == clean_output
+    assert allocate(p, s) == example_csv
+    assert allocate(p, s, "--sheet", "Data") == example_csv
 
 
 def test_missing_sheet_is_a_usage_error(write):
     p = write("produsen.xlsx", as_xlsx("producers.csv"))
-    result = runner.invoke(app, ["assign", str(p), str(EXAMPLES / "stores.csv"), "--sheet", "X"])
+    result = run_cli("assign", str(p), str(EXAMPLES / "stores.csv"), "--sheet", "X")
     assert result.exit_code == 2
     assert result.stderr == (
         f"error: --sheet 'X': {p} has no such sheet; its sheets are Data (or give --sheet all)\n"
@@ -225,7 +216,7 @@ def test_random_and_truncated_inputs_never_crash(write, seed):
             ["assign", str(path), str(EXAMPLES / "stores.csv"), "-q"],
             ["validate", str(EXAMPLES / "producers.csv"), str(path), "-q", "--strict"],
         ):
-            result = runner.invoke(app, args)
+            result = run_cli(*args)
             assert result.exit_code in (0, 2, 3, 4), (data[:80], result.stderr)
             if result.exit_code:
                 assert result.stderr.startswith("error: "), result.stderr

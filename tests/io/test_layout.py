@@ -5,16 +5,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from conftest import PONTANG
+from conftest import PONTANG, run_cli
 from forms import to_csv, to_ods, to_xls, to_xlsx
-from umkm_alloc.cli import app
 from umkm_alloc.errors import InputError, UsageError
 from umkm_alloc.inputs.validate import validate_table
 from umkm_alloc.io.read import read_table
 
-runner = CliRunner()
 LAT, LON = PONTANG
 
 
@@ -218,7 +215,7 @@ def test_validate_shows_header_ids_wide_and_skipped(write):
         "s.csv",
         "REKAP\nID Toko,Kecamatan,Gipang,Emping\nT1,Pontang,5,\nT2,Anyar,,3\nTOTAL,,5,3\n",
     )
-    result = runner.invoke(app, ["validate", str(p), str(s)])
+    result = run_cli("validate", str(p), str(s))
     assert result.exit_code == 0, result.stderr
     err = " ".join(result.stderr.split())
     assert "xlsx sheet 'Data'" in err

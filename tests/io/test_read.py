@@ -1,14 +1,15 @@
-from __future__ import annotations
+"""Reading a table: delimiters, encodings, header aliases, line numbers, unusable files."""
 
-import os
-from pathlib import Path
+from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import umkm_alloc.io.csvtext as tables_module
 from umkm_alloc.errors import InputError, UsageError
 from umkm_alloc.io.read import read_table
-from umkm_alloc.io.write import guard_formula, to_csv_bytes, write_atomic
 
 
 def test_reads_comma_csv_with_canonical_columns(write):
@@ -132,63 +133,7 @@ def test_ignored_columns_are_listed(write):
     assert table.ignored_columns == ("notes",)
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("=SUM(A1)", "'=SUM(A1)"),
-        ("+62", "'+62"),
-        ("-x", "'-x"),
-        ("-6.05", "-6.05"),
-        ("-6.05, 106.2", "'-6.05, 106.2"),
-        ("@cmd", "'@cmd"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
-        ("Bu Siti", "Bu Siti"),
-        ("", ""),
-        ("-", "-"),  # a lone sign is a placeholder, never a formula
-        ("+", "+"),
-        ("--", "'--"),
-        ("- x", "'- x"),
-        ("=", "'="),
-    ],
-)
-def test_formula_guard(value, expected):
-    assert guard_formula(value) == expected
-
-
-def test_csv_guards_text_but_not_numbers():
-    frame = pd.DataFrame({"name": ["=HYPERLINK()", "ok"], "qty": [-5, 3], "km": [1.23456, -0.5]})
-    out = to_csv_bytes(frame, float_digits={"km": 3}).decode()
-    assert out == "name,qty,km\n'=HYPERLINK(),-5,1.235\nok,3,-0.500\n"
-    dash = to_csv_bytes(pd.DataFrame({"note": ["-", "-1 x", "+"]})).decode()
-    assert dash == "note\n-\n'-1 x\n+\n"  # the CSV writer and guard_formula agree
-
-
-def test_write_atomic_all_or_nothing(tmp_path):
-    good = tmp_path / "a.csv"
-    good.write_text("previous good output")
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    with pytest.raises(OSError):
-        write_atomic({good: b"new", blocker / "b.csv": b"x"})
-    assert good.read_text() == "previous good output"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "file"]
-
-
-def test_write_atomic_respects_umask(tmp_path):
-    target = tmp_path / "out.csv"
-    write_atomic({target: b"x"})
-    mask = os.umask(0)
-    os.umask(mask)
-    assert Path(target).stat().st_mode & 0o777 == 0o666 & ~mask
-
-
 # ---------------------------------------------------------------- fast path == careful path
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-import umkm_alloc.io.csvtext as tables_module  # noqa: E402
 
 CELL = st.text(alphabet=st.sampled_from(list("abc 12.-,;|xyzé\t")), max_size=6)
 

@@ -5,25 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, run_cli
 from forms import clean, dinas, dms, to_csv, to_ods, to_xls, to_xlsx, wide
-from umkm_alloc.cli import app
 
-runner = CliRunner()
 TITLE = "DATA UMKM BINAAN DINAS KOPERASI DAN UKM KABUPATEN SERANG TAHUN 2020"
 
 
 def allocate(producers, stores, *extra: str) -> bytes:
-    result = runner.invoke(app, ["assign", str(producers), str(stores), "-q", *extra])
+    result = run_cli("assign", str(producers), str(stores), "-q", *extra)
     assert result.exit_code == 0, result.stderr
     return result.stdout_bytes
-
-
-@pytest.fixture(scope="module")
-def clean_output() -> bytes:
-    return allocate(EXAMPLES / "producers.csv", EXAMPLES / "stores.csv")
 
 
 @pytest.fixture(scope="module")
@@ -41,24 +33,24 @@ WRITERS = {"xlsx": to_xlsx, "xls": to_xls, "ods": to_ods}
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
-def test_dinas_list_and_wide_order_form_give_the_clean_allocation(write, clean_output, sheets, fmt):
+def test_dinas_list_and_wide_order_form_give_the_clean_allocation(write, example_csv, sheets, fmt):
     writer = WRITERS[fmt]
     p = write(f"umkm.{fmt}", writer({"Data UMKM": sheets["producers"]}))
     s = write(f"pesanan.{fmt}", writer({"Pesanan": sheets["stores"]}))
-    assert allocate(p, s) == clean_output
+    assert allocate(p, s) == example_csv
 
 
-def test_csv_exports_of_the_same_sheets_give_the_clean_allocation(write, clean_output, sheets):
+def test_csv_exports_of_the_same_sheets_give_the_clean_allocation(write, example_csv, sheets):
     p = write("umkm.csv", to_csv(sheets["producers"], delimiter=";"))
     s = write("pesanan.csv", to_csv(sheets["stores_pcs"]))
-    assert allocate(p, s) == clean_output
+    assert allocate(p, s) == example_csv
 
 
 def test_summary_and_skipped_rows_say_what_was_read(write, sheets, tmp_path):
     p = write("umkm.xlsx", to_xlsx({"Data UMKM": sheets["producers"]}))
     s = write("pesanan.xlsx", to_xlsx({"Pesanan": sheets["stores_pcs"]}))
     out = tmp_path / "out"
-    result = runner.invoke(app, ["assign", str(p), str(s), "--out-dir", str(out), "-q"])
+    result = run_cli("assign", str(p), str(s), "--out-dir", str(out), "-q")
     assert result.exit_code == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
     prod, store = summary["files"]["producers"], summary["files"]["stores"]
@@ -87,7 +79,7 @@ def test_summary_and_skipped_rows_say_what_was_read(write, sheets, tmp_path):
     )
 
 
-def test_sheet_all_reads_one_sheet_per_kecamatan(write, clean_output):
+def test_sheet_all_reads_one_sheet_per_kecamatan(write, example_csv):
     header, rows = clean("producers.csv")
     kec = header.index("kecamatan")
     by_kec: dict[str, list[list[str]]] = {}
@@ -99,15 +91,13 @@ def test_sheet_all_reads_one_sheet_per_kecamatan(write, clean_output):
     }
     books["Rekap"] = [["REKAP"], ["Kecamatan", "Jumlah UMKM"], ["Anyar", 3]]
     p = write("per_kecamatan.xlsx", to_xlsx(books))
-    assert allocate(p, EXAMPLES / "stores.csv", "--sheet", "all") == clean_output
-    result = runner.invoke(
-        app, ["validate", str(p), str(EXAMPLES / "stores.csv"), "--sheet", "all"]
-    )
+    assert allocate(p, EXAMPLES / "stores.csv", "--sheet", "all") == example_csv
+    result = run_cli("validate", str(p), str(EXAMPLES / "stores.csv"), "--sheet", "all")
     assert result.exit_code == 0
     assert "sheet 'Rekap' not read: required column capacity is missing" in result.stderr
 
 
-def test_dms_and_google_maps_links_give_the_clean_allocation(write, clean_output):
+def test_dms_and_google_maps_links_give_the_clean_allocation(write, example_csv):
     header, rows = clean("producers.csv")
     lat, lon = header.index("lat"), header.index("lon")
     as_dms = [header] + [
@@ -122,4 +112,4 @@ def test_dms_and_google_maps_links_give_the_clean_allocation(write, clean_output
         url = f"https://www.google.com/maps/place/Toko/@{row[slat]},{row[slon]},17z/data=!4m2"
         links.append([c for j, c in enumerate(row) if j not in (slat, slon)] + [url])
     s = write("links.csv", to_csv(links))
-    assert allocate(p, s) == clean_output
+    assert allocate(p, s) == example_csv

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from cdp import ENV, INSTALL, Browser, Page, find_chromium
-from conftest import EXAMPLES, PRODUCERS_CSV, STORES_CSV
+from conftest import PRODUCERS_CSV, STORES_CSV
 from mapui import (
     HEIGHT,
     WIDTH,
@@ -56,27 +56,9 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def demo_html(browser, tmp_path_factory) -> Path:
+def demo_html(browser, demo_dir) -> Path:
     """The demo's map.html, made from examples/ with examples/serang.toml."""
-    from typer.testing import CliRunner
-
-    from umkm_alloc.cli import app
-
-    out = tmp_path_factory.mktemp("demo")
-    args = [
-        "assign",
-        str(EXAMPLES / "producers.csv"),
-        str(EXAMPLES / "stores.csv"),
-        "--config",
-        str(EXAMPLES / "serang.toml"),
-        "--out-dir",
-        str(out),
-        "--report",
-        "-q",
-    ]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    return out / "map.html"
+    return demo_dir / "map.html"
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,10 @@ import shapely
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod, Transformer
-from typer.testing import CliRunner
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, run_cli
 from lp import reference_optimum
 from umkm_alloc.allocate import assign
-from umkm_alloc.cli import app
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.geo.boundaries import load_boundaries
 from umkm_alloc.report import result_files
@@ -432,7 +430,7 @@ def test_reference_adjacency_is_sane():
 
 def test_zones_command_neighbours_agree_with_the_reference():
     """Every kecamatan of Banten: the same neighbours; a corner contact is not a border."""
-    result = CliRunner().invoke(app, ["zones", "--format", "csv"])
+    result = run_cli("zones", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     table = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
     assert list(table["kode"]) == CODES
@@ -666,7 +664,6 @@ def test_serang_example_never_sends_pontang_goods_to_anyar(variant, tmp_path):
 
 # ------------------------------------------------------------ 3. bad rules on the CLI
 
-runner = CliRunner()
 
 BAD_RULES = [
     # (rules file, TOML key and value it must name, exact first line after "error: PATH: ")
@@ -731,7 +728,7 @@ BAD_IDS = [
 def test_bad_rules_file_exits_3_naming_file_and_key(text, key, first_line, small_job, write):
     producers, stores = small_job
     bad = write("bad.toml", text)
-    result = runner.invoke(app, ["assign", str(producers), str(stores), "--config", str(bad)])
+    result = run_cli("assign", str(producers), str(stores), "--config", str(bad))
     assert result.exit_code == 3, result.stderr
     assert result.stdout == ""
     head = result.stderr.splitlines()[0]
@@ -744,7 +741,7 @@ def test_bad_rules_file_exits_3_naming_file_and_key(text, key, first_line, small
 def test_unknown_kecamatan_message_suggests_a_name(small_job, write):
     producers, stores = small_job
     bad = write("bad.toml", '[rules]\nforbid = [["Pontang", "Anyer"]]\n')
-    result = runner.invoke(app, ["assign", str(producers), str(stores), "--config", str(bad)])
+    result = run_cli("assign", str(producers), str(stores), "--config", str(bad))
     assert result.exit_code == 3
     head = result.stderr.splitlines()[0]
     assert head == (
@@ -799,7 +796,7 @@ def test_scheduled_job_output_is_byte_identical_across_layouts(tmp_path, monkeyp
             table.to_csv(tmp_path / name, index=False)
         (tmp_path / "job.toml").write_text(to_toml(doc, **layout), encoding="utf-8")
         out = tmp_path / f"out{n}"
-        result = runner.invoke(app, ["assign", "--config", "job.toml", "--out-dir", str(out)])
+        result = run_cli("assign", "--config", "job.toml", "--out-dir", str(out))
         assert result.exit_code == 0, result.stderr
         outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outputs[0].keys() == outputs[1].keys()
