@@ -34,17 +34,15 @@ def test_public_names_are_documented_and_complete():
         ua.solve  # noqa: B018
 
 
-def test_explain_stays_the_function_after_its_module_is_imported():
-    import importlib
-
-    module = importlib.import_module("umkm_alloc.explain")  # as the CLI imports it
+def test_explain_is_the_function_and_its_module_a_plain_module():
+    import umkm_alloc.allocate.explain as module  # as the CLI imports it
     from umkm_alloc import explain
 
     assert callable(ua.explain) and ua.explain is explain is module.explain
-    # the module's other names: from umkm_alloc.explain import ... (not `import ... as`)
-    from umkm_alloc.explain import EXPLAIN_COLUMNS
-
-    assert EXPLAIN_COLUMNS[0] == "store_id"
+    assert module.EXPLAIN_COLUMNS[0] == "store_id"
+    assert type(ua) is type(module)  # no module-class override in the package
+    for name in ua.__all__:  # no public name is shadowed by a submodule of the same name
+        assert not isinstance(getattr(ua, name), type(module)), name
 
 
 def test_import_is_lazy():

@@ -6,9 +6,9 @@ import pytest
 
 from conftest import EXAMPLES
 from umkm_alloc.allocate import assign
+from umkm_alloc.allocate.explain import explain
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.errors import UsageError
-from umkm_alloc.explain import explain
 from umkm_alloc.geo.boundaries import Boundaries
 
 RULES = EXAMPLES / "serang.toml"

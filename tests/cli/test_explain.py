@@ -7,7 +7,7 @@ import io
 import json
 
 from conftest import EXAMPLES, run_cli
-from umkm_alloc.explain import EXPLAIN_COLUMNS
+from umkm_alloc.allocate.explain import EXPLAIN_COLUMNS
 
 RULES = EXAMPLES / "serang.toml"
 
