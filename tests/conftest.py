@@ -73,6 +73,16 @@ def example_args(*extra: object) -> list[str]:
 
 # ------------------------------------------------------------------------- fixtures
 
+#: Fixtures that run the whole example job: a test that uses one is marked slow.
+EXAMPLE_RUNS = {"example_result", "example_csv", "demo_dir"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow every test that uses a run of the whole example (see ``EXAMPLE_RUNS``)."""
+    for item in items:
+        if EXAMPLE_RUNS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def boundaries():

@@ -113,6 +113,7 @@ def test_load_boundaries():
     assert len(boundaries.frame) == 155
 
 
+@pytest.mark.slow
 def test_readme_notebook_example_runs(tmp_path, monkeypatch):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Python API", 1)[1]

@@ -9,6 +9,8 @@ from conftest import example_args, run_cli
 from lp import reference_optimum
 from umkm_alloc.distance import GeodesicBackend, Points
 
+pytestmark = pytest.mark.slow  # the full example, and an LP over it
+
 
 @pytest.fixture(scope="module")
 def result(example_result):

@@ -16,6 +16,8 @@ sys.path.insert(0, str(GOLDEN))
 
 from regen import golden_files
 
+pytestmark = pytest.mark.slow  # the demo run (the example with examples/serang.toml and --report)
+
 
 @pytest.fixture(scope="module")
 def demo_files(demo_dir):

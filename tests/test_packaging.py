@@ -11,6 +11,8 @@ import pytest
 
 from conftest import REPO
 
+pytestmark = pytest.mark.slow  # builds and installs the wheel
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:

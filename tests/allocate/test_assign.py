@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,8 @@ from lp import reference_optimum
 from umkm_alloc.allocate import assign
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.geo.boundaries import load_boundaries
+
+pytestmark = pytest.mark.slow  # Hypothesis jobs solved end to end against an LP
 
 GEOD = Geod(ellps="WGS84")
 PRODUCTS = ["Sate Bandeng", "Emping Melinjo", "Gipang"]

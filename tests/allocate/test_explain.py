@@ -11,6 +11,8 @@ from umkm_alloc.config import AssignConfig
 from umkm_alloc.errors import UsageError
 from umkm_alloc.geo.boundaries import Boundaries
 
+pytestmark = pytest.mark.slow  # the full example with examples/serang.toml
+
 RULES = EXAMPLES / "serang.toml"
 
 

@@ -129,6 +129,7 @@ def assert_feasible(inst: Instance, flow: np.ndarray) -> None:
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(instances())
 def test_flow_is_feasible(inst: Instance) -> None:
@@ -138,6 +139,7 @@ def test_flow_is_feasible(inst: Instance) -> None:
     assert isinstance(sol.cost_scale, int) and sol.cost_scale >= 1
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(instances())
 def test_units_equal_lp_max_flow(inst: Instance) -> None:
@@ -145,6 +147,7 @@ def test_units_equal_lp_max_flow(inst: Instance) -> None:
     assert abs(sol.units - lp_max_flow(inst)) <= 1e-6
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(instances())
 def test_unit_km_equal_lp_optimum(inst: Instance) -> None:
@@ -153,6 +156,7 @@ def test_unit_km_equal_lp_optimum(inst: Instance) -> None:
     assert abs(unit_km(sol.flow, inst.arc_km) - best) <= 1e-4
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(instances(), st.data())
 def test_deterministic_and_order_independent(inst: Instance, data: st.DataObject) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ALLOCATIONS_HEADER, run_cli
 from umkm_alloc import __version__
 from umkm_alloc.cli import app
@@ -45,6 +47,7 @@ def test_internal_error_exit_1_without_traceback(small_job, monkeypatch):
     assert "Traceback" in verbose.stderr
 
 
+@pytest.mark.slow
 def test_console_script_and_module_entry_points(small_job):
     proc = subprocess.run(
         [sys.executable, "-m", "umkm_alloc", "assign", *small_job, "-q"],

@@ -201,6 +201,7 @@ def test_missing_tables_without_config_exit_2(write):
     )
 
 
+@pytest.mark.slow
 def test_summary_has_zones_worst_stores_and_speaks_indonesian(tmp_path):
     args = [
         "assign",

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from conftest import EXAMPLES, run_cli
 from umkm_alloc.allocate.explain import EXPLAIN_COLUMNS
 
@@ -23,6 +25,7 @@ def test_rejected_store_is_named_with_its_reason(write):
     assert "was rejected (" in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_formats():
     base = [
         "explain",

@@ -66,6 +66,7 @@ def point_sets(draw: st.DrawFn):
     return Points(*points(draw(st.integers(1, 20)))), Points(*points(draw(st.integers(1, 20))))
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     point_sets(),
@@ -219,6 +220,7 @@ def test_points_need_arrays_of_one_length() -> None:
         Points([106.0, 106.1], [-6.0, -6.1], ["a"])
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(

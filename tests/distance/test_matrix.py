@@ -37,6 +37,7 @@ def random_job(rng: np.random.Generator, tmp_path: Path):
     return producers, stores
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(8))
 def test_matrix_allocation_equals_the_lp_on_listed_distances(tmp_path, seed):
     rng = np.random.default_rng(seed)
@@ -194,6 +195,7 @@ def test_matrix_without_key_columns(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_cli_matrix_end_to_end(tmp_path):
     producers, stores = write_job(
         tmp_path,

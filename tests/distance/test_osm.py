@@ -417,6 +417,7 @@ def test_graph_has_no_duplicate_edges_or_self_loops():
 # ----------------------------------------------------------------------- end to end
 
 
+@pytest.mark.slow
 def test_cli_assign_and_explain_with_osm(tmp_path, river):
     producers, stores = write_job(
         tmp_path,
@@ -455,6 +456,7 @@ def test_cli_assign_and_explain_with_osm(tmp_path, river):
     assert f"{river_road_km():.1f} km, beyond the 10 km limit" in table.stderr
 
 
+@pytest.mark.slow
 def test_cli_explain_pair_without_road(tmp_path, river):
     far = (Y0 - 0.05, (XW + XE) / 2)
     producers, stores = write_job(

@@ -296,6 +296,7 @@ def job(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_cli_assign_and_explain_with_osrm(tmp_path, osrm):
     state, url = osrm()
     producers, stores = job(tmp_path)

@@ -20,6 +20,8 @@ from conftest import DATA
 from umkm_alloc.geo.boundaries import load_boundaries
 from umkm_alloc.geo.geocode import locate
 
+pytestmark = pytest.mark.slow  # the national boundaries: 7,285 kecamatan
+
 DATA_DIR = DATA
 NATIONAL = DATA_DIR / "kecamatan_indonesia.parquet"
 BANTEN = DATA_DIR / "kecamatan_boundaries.geojson"

@@ -166,6 +166,7 @@ def render(rows: list[dict], d: dict) -> bytes:
     return buf.getvalue().encode(d["encoding"])
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -208,6 +209,7 @@ def _mutations(seed: int) -> list[bytes]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(2))
 def test_random_and_truncated_inputs_never_crash(write, seed):
     for i, data in enumerate(_mutations(seed)):

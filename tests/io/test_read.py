@@ -138,6 +138,7 @@ def test_ignored_columns_are_listed(write):
 CELL = st.text(alphabet=st.sampled_from(list("abc 12.-,;|xyzé\t")), max_size=6)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -9,6 +9,8 @@ import pytest
 from conftest import EXAMPLES, run_cli
 from forms import clean, dinas, dms, to_csv, to_ods, to_xls, to_xlsx, wide
 
+pytestmark = pytest.mark.slow  # the full example in office spreadsheet forms
+
 TITLE = "DATA UMKM BINAAN DINAS KOPERASI DAN UKM KABUPATEN SERANG TAHUN 2020"
 
 

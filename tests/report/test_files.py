@@ -22,6 +22,7 @@ from umkm_alloc.report import (
 pyogrio = pytest.importorskip("pyogrio")
 
 
+@pytest.mark.slow
 def test_write_result_writes_the_report_beside_the_tables(small, tmp_path):
     out = tmp_path / "out"
     written = write_result(small, output=None, out_dir=out, report=True, lang="id")
@@ -53,6 +54,7 @@ def test_a_failing_report_writes_nothing(small, tmp_path, monkeypatch):
     assert not out.exists() or list(out.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_nothing_allocated_still_gives_every_file(tmp_path):
     (tmp_path / "p.csv").write_text(
         f"producer_id,lat,lon,product,capacity\nP1,{PONTANG[0]},{PONTANG[1]},Opak,10\n"

@@ -36,6 +36,8 @@ from mapui import (
     reset,
 )
 
+pytestmark = pytest.mark.slow  # headless Chromium on the demo's map.html
+
 CHROMIUM = find_chromium()
 SKIP = (
     f"headless Chromium is not installed: install it with `sudo {INSTALL}` "

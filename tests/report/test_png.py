@@ -46,6 +46,7 @@ def _drawn_points(fig) -> list:
     return boxes
 
 
+@pytest.mark.slow
 def test_png_frames_every_point_clear_of_the_scale_bar_and_north_arrow(tmp_path):
     from umkm_alloc.report.png import _figure
     from umkm_alloc.report.scene import build_scene

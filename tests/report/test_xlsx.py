@@ -135,6 +135,7 @@ def test_by_zone_sheet_only_when_zones_are_configured(small, small_dir):
     assert report_xlsx(assign_small(small_dir, by_code, "codes.toml")) == report_xlsx(zoned)
 
 
+@pytest.mark.slow
 def test_summary_shows_inputs_as_given_and_dashes_as_dashes(tmp_path, monkeypatch):
 
     (tmp_path / "in").mkdir()

@@ -18,11 +18,14 @@ from umkm_alloc.labels import labels
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 POPPLER = shutil.which("pdftotext") and shutil.which("pdfinfo")
-pytestmark = pytest.mark.skipif(
-    not (SOFFICE and POPPLER),
-    reason="LibreOffice and poppler are not installed: install them with "
-    "`sudo apt-get install -y libreoffice-calc-nogui poppler-utils` (Debian/Ubuntu)",
-)
+pytestmark = [
+    pytest.mark.slow,  # LibreOffice prints the demo's workbook
+    pytest.mark.skipif(
+        not (SOFFICE and POPPLER),
+        reason="LibreOffice and poppler are not installed: install them with "
+        "`sudo apt-get install -y libreoffice-calc-nogui poppler-utils` (Debian/Ubuntu)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

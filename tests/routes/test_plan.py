@@ -203,6 +203,7 @@ def check_plan(job: Job, result: object, capacity: int) -> None:
 # ---------------------------------------------------------------- exactness
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_exact_matches_brute_force_up_to_eight_stores(seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -292,6 +293,7 @@ def small_jobs(draw: st.DrawFn) -> tuple[Job, int, float | None]:
     return job, capacity, limit
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_jobs())
 def test_property_random_instances(case: tuple[Job, int, float | None]) -> None:
@@ -349,6 +351,7 @@ def test_same_plan_for_any_row_order_run_and_measure() -> None:
     assert_same(first, one_by_one)
 
 
+@pytest.mark.slow
 def test_same_plan_for_any_number_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     job = make_job(np.random.default_rng(22), producers=40, stores=60, links=(1, 14))
     one = plan(job, jobs=1)

@@ -361,6 +361,7 @@ def reference(rules: Rules, p: str, s: str, category: str, chain: str, km: float
     return ELIGIBLE
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     data=st.data(),

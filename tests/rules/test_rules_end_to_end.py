@@ -499,6 +499,7 @@ def _check_reason(row, kind, reason, mine: pd.DataFrame, full: np.ndarray, side:
         assert f"([chains.{CHAIN_LABELS[pair['chain']]}] accepts)" in reason, context
 
 
+@pytest.mark.slow
 @settings(max_examples=45, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rule_jobs())
 def test_rules_hold_and_allocation_is_optimal_among_rule_abiding_pairs(job):
@@ -622,6 +623,7 @@ def _without_category_limits() -> dict:
     return doc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["as shipped", "without category limits"])
 def test_serang_example_never_sends_pontang_goods_to_anyar(variant, tmp_path):
     rules_path = EXAMPLES / "serang.toml"
@@ -753,6 +755,7 @@ def test_unknown_kecamatan_message_suggests_a_name(small_job, write):
 # ------------------------------------------------- 4. layout of the rules, order of rows
 
 
+@pytest.mark.slow
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rule_jobs(), st.randoms(use_true_random=False))
 def test_table_order_and_row_order_do_not_change_any_output_byte(job, rnd):
@@ -781,6 +784,7 @@ def test_table_order_and_row_order_do_not_change_any_output_byte(job, rnd):
         assert first[name] == second[name], name
 
 
+@pytest.mark.slow
 def test_scheduled_job_output_is_byte_identical_across_layouts(tmp_path, monkeypatch):
     """``assign --config job.toml`` on the example: tables reordered, rows shuffled."""
     monkeypatch.chdir(tmp_path)
