@@ -60,3 +60,31 @@ def test_write_atomic_respects_umask(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert Path(target).stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_workbook_bytes_depend_on_the_content_alone():
+    import datetime
+    import io
+    import zipfile
+
+    from openpyxl import Workbook, load_workbook
+
+    from umkm_alloc.io.write import workbook_bytes
+
+    def book(value: str) -> Workbook:
+        wb = Workbook()
+        wb.active["A1"] = value
+        wb.properties.creator = "umkm-alloc"
+        wb.properties.title = "Judul"
+        return wb
+
+    first = workbook_bytes(book("Gipang"))
+    assert workbook_bytes(book("Gipang")) == first
+    assert workbook_bytes(book("Emping")) != first
+    with zipfile.ZipFile(io.BytesIO(first)) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert {i.create_system for i in zf.infolist()} == {0}
+    again = load_workbook(io.BytesIO(first))
+    assert again.active["A1"].value == "Gipang"
+    assert (again.properties.creator, again.properties.title) == ("umkm-alloc", "Judul")
+    assert again.properties.created == datetime.datetime(1980, 1, 1)
