@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT := out/demo
 
-.PHONY: demo test lint install bench bench-quick boundaries example clean
+.PHONY: demo test test-fast lint install bench bench-quick boundaries example clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "umkm-alloc needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -23,6 +23,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Everything but the tests marked slow (full example runs, browser, LibreOffice, wheel,
+# national boundaries, long property searches): the loop to run while you work.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts examples benchmarks

@@ -17,9 +17,9 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-ROOT = Path(__file__).resolve().parents[1]
-BOUNDARIES = ROOT / "data" / "kecamatan_boundaries.geojson"
-EXAMPLES = ROOT / "examples"
+from conftest import DATA, EXAMPLES, REPO
+
+BOUNDARIES = DATA / "kecamatan_boundaries.geojson"
 GENERATOR = EXAMPLES / "make_example.py"
 
 PRODUCER_COLUMNS = [
@@ -138,7 +138,7 @@ def test_regeneration_is_byte_identical(tmp_path: Path) -> None:
         [sys.executable, str(GENERATOR), "--seed", "2026", "--out", str(tmp_path)],
         check=True,
         capture_output=True,
-        cwd=ROOT,
+        cwd=REPO,
     )
     for name in ("producers.csv", "stores.csv"):
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from conftest import EXAMPLES
+from conftest import example_args, run_cli
 from lp import reference_optimum
-from umkm_alloc.allocate import assign
-from umkm_alloc.cli import app
-from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import GeodesicBackend, Points
+
+pytestmark = pytest.mark.slow  # the full example, and an LP over it
 
 
 @pytest.fixture(scope="module")
-def result():
-    return assign(
-        AssignConfig(producers=EXAMPLES / "producers.csv", stores=EXAMPLES / "stores.csv")
-    )
+def result(example_result):
+    return example_result
 
 
 def test_example_is_read_whole(result):
@@ -63,21 +59,10 @@ def test_example_matches_an_independent_lp(result):
 
 
 def test_cli_output_is_byte_identical_across_runs(tmp_path):
-    runner = CliRunner()
     outs = []
     for name in ("a", "b"):
         out = tmp_path / name
-        res = runner.invoke(
-            app,
-            [
-                "assign",
-                str(EXAMPLES / "producers.csv"),
-                str(EXAMPLES / "stores.csv"),
-                "--out-dir",
-                str(out),
-                "-q",
-            ],
-        )
+        res = run_cli(*example_args("--out-dir", out, "-q"))
         assert res.exit_code == 0, res.stderr
         outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outs[0] == outs[1]

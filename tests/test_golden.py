@@ -7,19 +7,21 @@ says why in its commit message; any other difference is a regression.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+from conftest import GOLDEN
+
 sys.path.insert(0, str(GOLDEN))
 
-from regen import run_demo  # noqa: E402
+from regen import golden_files
+
+pytestmark = pytest.mark.slow  # the demo run (the example with examples/serang.toml and --report)
 
 
 @pytest.fixture(scope="module")
-def demo_files(tmp_path_factory):
-    return run_demo(tmp_path_factory.mktemp("golden") / "demo")
+def demo_files(demo_dir):
+    return golden_files(demo_dir)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
+pytestmark = pytest.mark.slow  # builds and installs the wheel
 
 
 @pytest.fixture(scope="module")

@@ -242,6 +242,7 @@ _row = st.tuples(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     producers=st.lists(_row, min_size=1, max_size=6),

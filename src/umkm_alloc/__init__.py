@@ -28,8 +28,6 @@ fix. The names are imported on first use, so ``import umkm_alloc`` (and ``umkm-a
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~8 ms
 
@@ -39,7 +37,7 @@ __version__ = "0.1.0"
 _API = {
     "AssignConfig": "umkm_alloc.config",
     "assign": "umkm_alloc.allocate",
-    "explain": "umkm_alloc.explain",
+    "explain": "umkm_alloc.allocate.explain",
     "load_boundaries": "umkm_alloc.geo.boundaries",
     "write_result": "umkm_alloc.report",
 }
@@ -50,8 +48,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from umkm_alloc.allocate import assign
+    from umkm_alloc.allocate.explain import explain
     from umkm_alloc.config import AssignConfig
-    from umkm_alloc.explain import explain
     from umkm_alloc.geo.boundaries import load_boundaries
     from umkm_alloc.report import write_result
 
@@ -68,21 +66,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """The package module: a public name stays the function when its namesake submodule loads.
-
-    Importing the submodule ``umkm_alloc.explain`` (as the CLI does) makes Python set the
-    package attribute ``explain`` to that module; the API's ``explain`` is the function, so
-    that setting is ignored. The module's other names come with ``from umkm_alloc.explain
-    import ...`` (``import umkm_alloc.explain as m`` would give the function).
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _API and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

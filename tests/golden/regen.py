@@ -62,9 +62,15 @@ def workbook_cells(path: Path) -> bytes:
 
 def run_demo(out_dir: Path) -> dict[str, bytes]:
     """Run the demo command into ``out_dir``; return the golden files' bytes by name."""
+    make_demo(out_dir)
+    return golden_files(out_dir)
+
+
+def make_demo(out_dir: Path) -> None:
+    """Run the demo command from the repository root, writing into ``out_dir``."""
     import os
 
-    from typer.testing import CliRunner
+    from typer.testing import CliRunner  # a script of its own: not the tests' run_cli
 
     from umkm_alloc.cli import app
 
@@ -76,6 +82,10 @@ def run_demo(out_dir: Path) -> dict[str, bytes]:
         os.chdir(cwd)
     if result.exit_code != 0:
         raise RuntimeError(f"demo run failed ({result.exit_code}): {result.output}")
+
+
+def golden_files(out_dir: Path) -> dict[str, bytes]:
+    """The golden files' bytes by name, read from the demo's ``out_dir``."""
     files = {name: (out_dir / name).read_bytes() for name in TABLES}
     files["summary.json"] = _portable_summary(files["summary.json"], out_dir)
     files["report.cells.json"] = workbook_cells(out_dir / "report.xlsx")

@@ -7,6 +7,7 @@ module             step
 ``solve``          min-cost maximum flow, one solve per connected part
 ``reasons``        why demand stays unmet and capacity unused
 ``assign``         the orchestration: inputs -> candidates -> solve -> tables
+``explain``        every pair around one store or producer, and the rule that decided it
 =================  ===============================================================
 """
 

@@ -83,9 +83,9 @@ def explain_command(
     """
     with handle_errors(verbose=verbose):
         from umkm_alloc.allocate import assign
+        from umkm_alloc.allocate.explain import explain
         from umkm_alloc.cli.render import render_explanation
         from umkm_alloc.errors import UsageError
-        from umkm_alloc.explain import explain
         from umkm_alloc.io.write import to_csv_bytes
 
         if store is None and producer is None:

@@ -114,16 +114,22 @@ def _zone_table(rows: tuple[ZoneRow, ...], title: str, lang: str) -> Table:
     """Supply, demand and fill rate per zone (configured zones first, in file order)."""
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("zone", no_wrap=True)
+    _supply_demand_columns(table)
+    for r in rows:
+        table.add_row(escape(r.zone), *_supply_demand_cells(r, lang))
+    return table
+
+
+def _supply_demand_columns(table: Table) -> None:
+    """Add the supply side, demand side and fill rate columns of a zone or kecamatan table."""
     for name in ("producers", "supply", "sent", "stores", "demand", "received", "fill"):
         table.add_column(name, justify="right", no_wrap=True)
-    for r in rows:
-        table.add_row(
-            escape(r.zone),
-            *(fmt_int(v, lang) for v in (r.producers, r.supply, r.supplied)),
-            *(fmt_int(v, lang) for v in (r.stores, r.demand, r.received)),
-            fmt_pct(r.fill_rate, lang),
-        )
-    return table
+
+
+def _supply_demand_cells(r: ZoneRow | KecamatanRow, lang: str) -> list[str]:
+    """Return the cells of :func:`_supply_demand_columns` for one zone or kecamatan row."""
+    counts = (r.producers, r.supply, r.supplied, r.stores, r.demand, r.received)
+    return [*(fmt_int(v, lang) for v in counts), fmt_pct(r.fill_rate, lang)]
 
 
 def _top_unmet(console: Console, result: Result, title: str, lang: str) -> None:
@@ -174,16 +180,9 @@ def _kecamatan_table(rows: tuple[KecamatanRow, ...], lang: str = "en") -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("kecamatan", no_wrap=True)
     table.add_column("kab/kota", no_wrap=True)
-    for name in ("producers", "supply", "sent", "stores", "demand", "received", "fill"):
-        table.add_column(name, justify="right", no_wrap=True)
+    _supply_demand_columns(table)
     for r in rows:
-        table.add_row(
-            escape(r.kecamatan),
-            _short_kab(r.kabupaten),
-            *(fmt_int(v, lang) for v in (r.producers, r.supply, r.supplied)),
-            *(fmt_int(v, lang) for v in (r.stores, r.demand, r.received)),
-            fmt_pct(r.fill_rate, lang),
-        )
+        table.add_row(escape(r.kecamatan), _short_kab(r.kabupaten), *_supply_demand_cells(r, lang))
     return table
 
 
@@ -206,35 +205,38 @@ def _reasons(
 
 def render_rejected(console: Console, rejected: pd.DataFrame) -> None:
     """Print the first rejected rows with their reasons."""
-    table = Table(
-        title=f"Rejected rows ({len(rejected)})", title_justify="left", box=box.SIMPLE_HEAD
+    _first_rows(
+        console,
+        rejected,
+        f"Rejected rows ({len(rejected)})",
+        ("file", "line", "id", "reason"),
+        "all in rejected_rows.csv with --out-dir",
     )
-    for col in ("file", "line", "id", "reason"):
-        table.add_column(col, overflow="fold")
-    for row in rejected.head(_SHOW_REJECTED).itertuples(index=False):
-        table.add_row(*(escape(str(v)) for v in (row.file, row.line, row.id, row.reason)))
-    console.print(table)
-    if len(rejected) > _SHOW_REJECTED:
-        console.print(
-            f"... and {len(rejected) - _SHOW_REJECTED} more (all in rejected_rows.csv "
-            "with --out-dir)"
-        )
 
 
 def render_fixed(console: Console, fixed: pd.DataFrame) -> None:
     """Print the first rows that were accepted after a fix."""
-    table = Table(
-        title=f"Fixed rows ({len(fixed)}): accepted, but correct them in the file",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
+    _first_rows(
+        console,
+        fixed,
+        f"Fixed rows ({len(fixed)}): accepted, but correct them in the file",
+        ("file", "line", "id", "fix"),
+        "all in fixed_rows.csv",
     )
-    for col in ("file", "line", "id", "fix"):
+
+
+def _first_rows(
+    console: Console, rows: pd.DataFrame, title: str, columns: tuple[str, ...], rest: str
+) -> None:
+    """Print the first :data:`SHOW_ROWS` rows (``columns``) under ``title``; count the rest."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for col in columns:
         table.add_column(col, overflow="fold")
-    for row in fixed.head(_SHOW_REJECTED).itertuples(index=False):
-        table.add_row(*(escape(str(v)) for v in (row.file, row.line, row.id, row.fix)))
+    for row in rows.head(_SHOW_REJECTED)[list(columns)].itertuples(index=False):
+        table.add_row(*(escape(str(v)) for v in row))
     console.print(table)
-    if len(fixed) > _SHOW_REJECTED:
-        console.print(f"... and {len(fixed) - _SHOW_REJECTED} more (all in fixed_rows.csv)")
+    if len(rows) > _SHOW_REJECTED:
+        console.print(f"... and {len(rows) - _SHOW_REJECTED} more ({rest})")
 
 
 def _file_counts(console: Console, kind: str, fc: FileCounts, *, full: bool) -> None:
@@ -252,16 +254,13 @@ def _file_counts(console: Console, kind: str, fc: FileCounts, *, full: bool) -> 
 
 def render_skipped(console: Console, skipped: pd.DataFrame, *, title: str = "Skipped rows") -> None:
     """Print the first rows set aside on purpose (title, numbering and total rows)."""
-    table = Table(title=f"{title} ({len(skipped)})", title_justify="left", box=box.SIMPLE_HEAD)
-    for col in ("file", "line", "reason"):
-        table.add_column(col, overflow="fold")
-    for row in skipped.head(_SHOW_REJECTED).itertuples(index=False):
-        table.add_row(*(escape(str(v)) for v in (row.file, row.line, row.reason)))
-    console.print(table)
-    if len(skipped) > _SHOW_REJECTED:
-        console.print(
-            f"... and {len(skipped) - _SHOW_REJECTED} more (all in skipped_rows.csv with --out-dir)"
-        )
+    _first_rows(
+        console,
+        skipped,
+        f"{title} ({len(skipped)})",
+        ("file", "line", "reason"),
+        "all in skipped_rows.csv with --out-dir",
+    )
 
 
 _EXAMPLES_PER_REASON = 3

@@ -8,17 +8,14 @@ explains every column in Indonesian.
 
 from __future__ import annotations
 
-import datetime
-import io
-import zipfile
 from typing import Any
 
 import shapely
 
 from umkm_alloc.errors import UsageError
 from umkm_alloc.geo.boundaries import Boundaries
+from umkm_alloc.io.write import workbook_bytes
 
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _ROWS = 1000  # rows that carry the data validation
 
 #: Column -> (header en, header id, required (id), explanation (id), explanation (en)).
@@ -182,9 +179,8 @@ def template_workbook(kind: str, boundaries: Boundaries, *, lang: str = "id") ->
     _validate(data, columns, names["list"], n_kec, n_kab, lang)
     guide = wb.create_sheet(names["guide"], 1)
     _fill_guide(guide, columns, lang)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _reproducible(buf.getvalue(), wb)
+    wb.properties.creator = "umkm-alloc"
+    return workbook_bytes(wb)
 
 
 def _header(column: str, lang: str) -> str:
@@ -313,24 +309,3 @@ def _fill_guide(ws: Any, columns: tuple[str, ...], lang: str) -> None:
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-
-def _reproducible(data: bytes, wb: Any) -> bytes:
-    """Re-pack with a fixed date, so the same template is the same bytes."""
-    from openpyxl.packaging.core import DocumentProperties
-    from openpyxl.xml.functions import tostring
-
-    fixed = datetime.datetime(*_ZIP_DATE)
-    core = tostring(
-        DocumentProperties(creator="umkm-alloc", created=fixed, modified=fixed).to_tree()
-    )
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            payload = core if info.filename == "docProps/core.xml" else src.read(info.filename)
-            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, payload)
-    return out.getvalue()

@@ -1,13 +1,16 @@
-"""Writing: CSV bytes with the formula guard, and atomic writes of several files."""
+"""Writing: CSV bytes with the formula guard, stable workbook bytes, atomic writes of files."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +22,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NEGATIVE_NUMBER = r"-\d+(?:\.\d+)?"
 #: Text that starts like a formula but cannot be one: a lone sign, the usual "none" placeholder.
 _NOT_FORMULA = frozenset({"-", "+"})
+#: The date of every entry of a workbook we write: the zip epoch, 1980-01-01.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 # ---------------------------------------------------------------- writing
@@ -74,6 +79,37 @@ def to_csv_bytes(frame: pd.DataFrame, *, float_digits: Mapping[str, int] | None 
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")
+
+
+def workbook_bytes(wb: Any) -> bytes:
+    """Save an openpyxl workbook as bytes that depend on its content alone.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` and every zip entry; both get the
+    fixed date 1980-01-01 (the zip epoch) instead, and every entry the same made-on system, so
+    the same workbook is the same bytes on any day and any platform. The document keeps the
+    workbook's ``creator`` and ``title``.
+    """
+    from openpyxl.packaging.core import DocumentProperties
+    from openpyxl.xml.functions import tostring
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    fixed = datetime.datetime(*_ZIP_DATE)
+    props = DocumentProperties(
+        creator=wb.properties.creator, title=wb.properties.title, created=fixed, modified=fixed
+    )
+    core = tostring(props.to_tree())
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            payload = core if info.filename == "docProps/core.xml" else src.read(info.filename)
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            entry.create_system = 0
+            dst.writestr(entry, payload)
+    return out.getvalue()
 
 
 def write_atomic(files: Mapping[Path, bytes]) -> None:

@@ -40,7 +40,7 @@ _ZONE_COLOURS = (
 _VIEW_MARGIN = 0.06  # of the data extent, on each side
 _MIN_MARGIN_DEG = 0.02
 # Corners of map.png's frame that its scale bar (bottom left) and north arrow (top right) cover,
-# as fractions of the frame (png.py draws them; tests/test_report.py measures them).
+# as fractions of the frame (png.py draws them; tests/report/test_png.py measures them).
 _SCALE_BAR = (0.29, 0.10)  # x below, y below
 _NORTH_ARROW = (0.93, 0.77)  # x above, y above
 _OVERLAY_ROOM = 0.12  # of the view's height, added below or above while a point is covered

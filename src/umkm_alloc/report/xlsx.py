@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
-import io
 import json
-import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,11 +12,10 @@ import pandas as pd
 from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS
 from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
 from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS
-from umkm_alloc.io.write import guard_formula
+from umkm_alloc.io.write import guard_formula, workbook_bytes
 from umkm_alloc.report.scene import Scene, distance_text
 from umkm_alloc.summary import Summary
 
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _MAX_WIDTH = 70  # characters: the widest a column is made; longer text wraps
 
 
@@ -54,9 +50,7 @@ def render_xlsx(scene: Scene) -> bytes:
         _print_setup(ws, scene.text, table=ws is not summary)
     wb.properties.creator = "umkm-alloc"
     wb.properties.title = f"{t['map_title']}"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _reproducible_xlsx(buf.getvalue(), wb)
+    return workbook_bytes(wb)
 
 
 def _by_kecamatan(summary: Summary) -> pd.DataFrame:
@@ -286,30 +280,3 @@ def _wrap_long_text(ws: Any) -> None:
                 cell.alignment = wrap
                 lines = -(-len(cell.value) // (_MAX_WIDTH - 6))  # word wrap leaves some room
                 ws.row_dimensions[cell.row].height = 15 * lines  # no viewer fits it on its own
-
-
-def _reproducible_xlsx(data: bytes, wb: Any) -> bytes:
-    """Re-pack the workbook so the same content gives the same bytes.
-
-    openpyxl stamps the save time into ``docProps/core.xml`` and every zip entry; both get
-    the fixed date 1980-01-01 (the zip epoch) instead.
-    """
-    from openpyxl.packaging.core import DocumentProperties
-    from openpyxl.xml.functions import tostring
-
-    fixed = datetime.datetime(*_ZIP_DATE)
-    props = DocumentProperties(
-        creator=wb.properties.creator, title=wb.properties.title, created=fixed, modified=fixed
-    )
-    core = tostring(props.to_tree())
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            payload = core if info.filename == "docProps/core.xml" else src.read(info.filename)
-            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            entry.create_system = 0
-            dst.writestr(entry, payload)
-    return out.getvalue()
