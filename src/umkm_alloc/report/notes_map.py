@@ -53,8 +53,9 @@ def draw_trip_map(
     names, shapes = background.within(view)
     _land(ax, shapes)
     _names(ax, names, shapes, view)
+    marks = _apart(trips, view)
     for k, trip in enumerate(trips.itertuples(index=False)):
-        _trip(ax, trip, TRIP_COLOURS[k % len(TRIP_COLOURS)])
+        _trip(ax, trip, TRIP_COLOURS[k % len(TRIP_COLOURS)], marks[k])
     if len(trips):
         first = trips.iloc[0]
         ax.scatter(
@@ -128,7 +129,33 @@ def _names(ax: Any, names: np.ndarray, shapes: np.ndarray, view: tuple[float, ..
         )
 
 
-def _trip(ax: Any, trip: Any, colour: str) -> None:
+def _apart(trips: pd.DataFrame, view: tuple[float, ...]) -> list[np.ndarray]:
+    """Where each trip's stop marks go: on the stop, or moved aside from an earlier mark.
+
+    Two stores a few metres apart, or one store that two trips visit, would put their
+    numbers on top of each other; a later mark moves out along a spiral until it is clear.
+    """
+    x0, y0, x1, y1 = view
+    gap = 0.035 * (x1 - x0)
+    aspect = (y1 - y0) / (x1 - x0)
+    placed: list[tuple[float, float]] = []
+    out = []
+    for trip in trips.itertuples(index=False):
+        marks = np.column_stack([trip.lon, trip.lat])[1:-1].copy()
+        for i, (x, y) in enumerate(marks):
+            for step in range(13):
+                angle = math.radians(45 + 50 * step)
+                cx = x + (gap * (1 + step // 6) * math.cos(angle) if step else 0.0)
+                cy = y + (gap * (1 + step // 6) * math.sin(angle) * aspect if step else 0.0)
+                if all(math.hypot(cx - a, (cy - b) / aspect) >= gap for a, b in placed):
+                    break
+            marks[i] = (cx, cy)
+            placed.append((cx, cy))
+        out.append(marks)
+    return out
+
+
+def _trip(ax: Any, trip: Any, colour: str, marks: np.ndarray) -> None:
     """One trip: its closed path with arrows in riding order, its stops numbered.
 
     Drawn with few artists (a line, one quiver of arrowheads, one scatter of stops), as a
@@ -155,7 +182,16 @@ def _trip(ax: Any, trip: Any, colour: str) -> None:
         headaxislength=4.0,
         zorder=4,
     )
-    stops_x, stops_y = lon[1:-1], lat[1:-1]
+    stops_x, stops_y = marks[:, 0], marks[:, 1]
+    moved = np.flatnonzero((stops_x != lon[1:-1]) | (stops_y != lat[1:-1]))
+    for i in moved:  # a thin leader from a moved mark to its stop
+        ax.plot(
+            [lon[i + 1], stops_x[i]],
+            [lat[i + 1], stops_y[i]],
+            color=colour,
+            linewidth=0.7,
+            zorder=4.5,
+        )
     ax.scatter(
         stops_x, stops_y, s=95, facecolors="white", edgecolors=colour, linewidths=1.3, zorder=5
     )
