@@ -82,9 +82,9 @@ def render_notes(scene: Scene) -> bytes:
         matplotlib.rc_context(style),
         PdfPages(buf, metadata=meta) as pdf,
     ):
-        background = Background(scene)
+        book = _Book.of(scene, plan)
         for number, day in enumerate(days.itertuples(index=False), start=1):
-            pdf.savefig(_page(scene, background, day, number, len(days)))
+            pdf.savefig(_page(scene, book, day, number, len(days)))
     return buf.getvalue()
 
 
@@ -100,7 +100,43 @@ def _quiet_font_lookup() -> Iterator[None]:
         log.setLevel(level)
 
 
-def _page(scene: Scene, background: Background, day: Any, number: int, pages: int) -> Any:
+@dataclass(frozen=True)
+class _Book:
+    """What the pages read, grouped once per producer (a page looks, never searches)."""
+
+    background: Background
+    trips: dict[str, pd.DataFrame]  # the scene's trips (paths) of each producer
+    stops: dict[str, list[Any]]  # each producer's rows of routes, in riding order
+    goods: dict[tuple[str, int, int], list[tuple[str, int]]]  # (producer, trip, stop)
+    places: dict[str, tuple[str, str]]  # producer -> (kecamatan, kabupaten)
+    kecamatan: dict[str, str]  # store -> kecamatan
+
+    @classmethod
+    def of(cls, scene: Scene, plan: Any) -> _Book:
+        """Group the scene's and the plan's rows by producer."""
+        goods: dict[tuple[str, int, int], list[tuple[str, int]]] = {}
+        for i in plan.items.itertuples(index=False):
+            goods.setdefault((i.producer_id, i.trip, i.stop), []).append((i.product, i.quantity))
+        stops: dict[str, list[Any]] = {}
+        for r in plan.routes.itertuples(index=False):
+            stops.setdefault(r.producer_id, []).append(r)
+        p = scene.producers
+        return cls(
+            background=Background(scene),
+            trips={
+                str(k): g.reset_index(drop=True)
+                for k, g in scene.trips.groupby("producer_id", sort=False)
+            },
+            stops=stops,
+            goods=goods,
+            places=dict(
+                zip(p["id"], zip(p["kecamatan"], p["kabupaten"], strict=True), strict=True)
+            ),
+            kecamatan=dict(zip(scene.stores["id"], scene.stores["kecamatan"], strict=True)),
+        )
+
+
+def _page(scene: Scene, book: _Book, day: Any, number: int, pages: int) -> Any:
     """Draw one producer's page and return its figure."""
     from matplotlib.backends.backend_pdf import FigureCanvasPdf
     from matplotlib.figure import Figure
@@ -108,15 +144,14 @@ def _page(scene: Scene, background: Background, day: Any, number: int, pages: in
     fig = Figure(figsize=PAGE)
     FigureCanvasPdf(fig)
     t, lang = scene.text, scene.lang
-    plan = scene.result.routes
     pid = day.producer_id
-    trips = scene.trips[scene.trips["producer_id"] == pid].reset_index(drop=True)
-    rows = _rows(scene, plan, pid, trips)
-    top = _header(fig, scene, day)
+    trips = book.trips[pid]
+    rows = _rows(scene, book, pid, trips)
+    top = _header(fig, scene, book, day)
     map_top = top - 0.012
     size, map_share = _fit(len(rows), map_top)
     map_box = (_LEFT, map_top - map_share, _RIGHT - _LEFT, map_share)
-    draw_trip_map(fig.add_axes(map_box), scene, pid, trips, background)
+    draw_trip_map(fig.add_axes(map_box), scene, pid, trips, book.background)
     _table(fig, rows, top=map_box[1] - _GAP, size=size, text=t)
     footer = t["note_footer"].format(
         speed=f"{scene.result.config.speed_kmh:g}",
@@ -137,11 +172,9 @@ def _page(scene: Scene, background: Background, day: Any, number: int, pages: in
     return fig
 
 
-def _header(fig: Any, scene: Scene, day: Any) -> float:
+def _header(fig: Any, scene: Scene, book: _Book, day: Any) -> float:
     """Title, place and the day in figures; returns the figure fraction below them."""
     t, lang = scene.text, scene.lang
-    producers = scene.producers.set_index("id")
-    place = producers.loc[day.producer_id]
     fig.text(
         _LEFT,
         0.962,
@@ -150,7 +183,7 @@ def _header(fig: Any, scene: Scene, day: Any) -> float:
         fontweight="bold",
         va="center",
     )
-    where = ", ".join(p for p in (place["kecamatan"], place["kabupaten"]) if p)
+    where = ", ".join(p for p in book.places[day.producer_id] if p)
     fig.text(
         _LEFT, 0.938, f"{day.producer_id} · {where}", fontsize=10, color="#444444", va="center"
     )
@@ -191,17 +224,11 @@ def _duration(minutes: float, t: Mapping[str, str]) -> str:
     return t["note_hours"].format(h=whole // 60, m=whole % 60)
 
 
-def _rows(scene: Scene, plan: Any, pid: str, trips: pd.DataFrame) -> list[_Row]:
+def _rows(scene: Scene, book: _Book, pid: str, trips: pd.DataFrame) -> list[_Row]:
     """Every line of the page's table: a trip, its stops in order, the ride home."""
     t, lang = scene.text, scene.lang
-    ridden = plan.routes[plan.routes["producer_id"] == pid]
-    items = plan.items[plan.items["producer_id"] == pid]
-    products = {
-        key: list(zip(group["product"], group["quantity"], strict=True))
-        for key, group in items.groupby(["trip", "stop"], sort=False)
-    }
-    kecamatan = dict(zip(scene.stores["id"], scene.stores["kecamatan"], strict=True))
-    name = ridden["producer_name"].iloc[0] or pid
+    ridden = book.stops[pid]
+    name = ridden[0].producer_name or pid
     limit = scene.result.config.max_trip_km
     rows: list[_Row] = []
     for k, trip in enumerate(trips.itertuples(index=False)):
@@ -222,12 +249,12 @@ def _rows(scene: Scene, plan: Any, pid: str, trips: pd.DataFrame) -> list[_Row]:
         if limit is not None and trip.km > limit + 1e-9:
             head += f" · {t['note_over_long']}"
         rows.append(_Row("trip", (head,), colour=colour))
-        for stop in ridden[ridden["trip"] == trip.trip].itertuples(index=False):
+        for stop in (r for r in ridden if r.trip == trip.trip):
             if stop.store_id == "":
                 home = t["note_home"].format(name=name)
                 rows.append(_Row("home", ("", home), km=fmt_num(stop.leg_km, 1, lang)))
                 continue
-            goods = products.get((stop.trip, stop.stop), [])
+            goods = book.goods.get((pid, stop.trip, stop.stop), [])
             what = (
                 goods[0][0]
                 if len(goods) == 1
@@ -241,7 +268,7 @@ def _rows(scene: Scene, plan: Any, pid: str, trips: pd.DataFrame) -> list[_Row]:
                         f"{stop.store_name} ({stop.store_id})"
                         if stop.store_name
                         else stop.store_id,
-                        kecamatan.get(stop.store_id, ""),
+                        book.kecamatan.get(stop.store_id, ""),
                         what or "-",
                     ),
                     units=fmt_int(stop.quantity, lang),

@@ -77,7 +77,7 @@ def draw_trip_map(
         spine.set_edgecolor("#777777")
     _scale_bar(ax, view)
     _north(ax, scene.text["north"])
-    _key(ax, scene.text)
+    _key(ax, scene.text, _marks_in_axes(marks, view))
 
 
 def _view(trips: pd.DataFrame, aspect: float) -> tuple[float, float, float, float]:
@@ -209,41 +209,66 @@ def _trip(ax: Any, trip: Any, colour: str, marks: np.ndarray) -> None:
         )
 
 
-def _key(ax: Any, text: Any) -> None:
-    """Say what the dot and the numbered circles are, in the bottom right corner."""
-    from matplotlib.lines import Line2D
+def _marks_in_axes(marks: list[np.ndarray], view: tuple[float, ...]) -> np.ndarray:
+    """Return the stop marks of every trip in axes fractions (0..1 across the map)."""
+    x0, y0, x1, y1 = view
+    every = np.concatenate([m for m in marks if len(m)] or [np.zeros((0, 2))])
+    return (every - [x0, y0]) / [x1 - x0, y1 - y0]
 
-    handles = [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            markersize=9,
-            color="#222222",
-            markeredgecolor="white",
-            linestyle="none",
-        ),
-        Line2D(
-            [],
-            [],
-            marker="o",
-            markersize=8,
-            markerfacecolor="white",
-            markeredgecolor="#555555",
-            linestyle="none",
-        ),
+
+def _key(ax: Any, text: Any, marks: np.ndarray) -> None:
+    """Say what the dot and the numbered circles are, in a corner that hides fewest stops.
+
+    The bottom right corner, or the top left when it hides fewer stop marks. Drawn by hand
+    (a box, two marks, two lines of text): a matplotlib legend costs more than the rest of
+    the small map.
+    """
+    from matplotlib.patches import Rectangle
+
+    lines = [text["note_key_producer"], text["note_key_stop"]]
+    fig_w, fig_h = ax.figure.get_size_inches()
+    box = ax.get_position()
+    x_pt, y_pt = 1 / (box.width * fig_w * 72), 1 / (box.height * fig_h * 72)  # axes / point
+    # Helvetica at 7 pt: about 0.52 em a character on average; the box need not be exact
+    width = (22 + 0.52 * 7 * max(len(x) for x in lines)) * x_pt
+    height = 26 * y_pt
+    corners = [(1 - 8 * x_pt - width, 8 * y_pt), (8 * x_pt, 1 - 8 * y_pt - height)]
+    hidden = [
+        int(
+            ((marks >= [x - 0.02, y - 0.02]) & (marks <= [x + width + 0.02, y + height + 0.02]))
+            .all(axis=1)
+            .sum()
+        )
+        for x, y in corners
     ]
-    legend = ax.legend(
-        handles,
-        [text["note_key_producer"], text["note_key_stop"]],
-        loc="lower right",
-        fontsize=7,
-        framealpha=0.85,
-        edgecolor="#999999",
-        borderpad=0.5,
-        handletextpad=0.6,
+    x0, y0 = corners[int(np.argmin(hidden))]
+    ax.add_patch(
+        Rectangle(
+            (x0, y0),
+            width,
+            26 * y_pt,
+            transform=ax.transAxes,
+            facecolor="white",
+            edgecolor="#999999",
+            linewidth=0.5,
+            alpha=0.85,
+            zorder=9,
+        )
     )
-    legend.set_zorder(9)
+    rows = [y0 + 18.5 * y_pt, y0 + 7.5 * y_pt]
+    ax.scatter(
+        [x0 + 9 * x_pt] * 2,
+        rows,
+        transform=ax.transAxes,
+        s=[55, 45],
+        c=["#222222", "white"],
+        edgecolors=["white", "#555555"],
+        linewidths=1.0,
+        zorder=10,
+        clip_on=False,
+    )
+    for y, line in zip(rows, lines, strict=True):
+        ax.text(x0 + 18 * x_pt, y, line, transform=ax.transAxes, fontsize=7, va="center", zorder=10)
 
 
 def _north(ax: Any, letter: str) -> None:
