@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from fakeosrm import osrm  # noqa: F401  (a fixture: a fake OSRM server on 127.0.0.1)
+
 if TYPE_CHECKING:
     import typer
     from typer.testing import Result

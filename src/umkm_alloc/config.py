@@ -18,14 +18,19 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from umkm_alloc.distance.spec import DistanceSpec, parse_distance_spec
 from umkm_alloc.errors import ConfigError, UsageError
 from umkm_alloc.labels import check_lang
 
+if TYPE_CHECKING:
+    from umkm_alloc.routes.model import RouteOptions
+
 #: Options of a run that do not change its result (not recorded in ``summary.json``).
-NOT_RESULT_PARAMS = ("osm_cache", "osrm_table_size", "osrm_timeout", "osrm_retries")
+NOT_RESULT_PARAMS = ("osm_cache", "osrm_table_size", "osrm_timeout", "osrm_retries", "jobs")
+#: Options that shape the result only with ``routes`` (recorded in ``summary.json`` then only).
+ROUTE_PARAMS = ("vehicle_capacity", "max_trip_km", "speed_kmh", "stop_minutes", "max_day_hours")
 
 
 # ------------------------------------------------------- values of the file, relative to it
@@ -106,6 +111,13 @@ class AssignConfig:
         ``all`` (every sheet that has the header), or ``None`` for the first.
     header_row
         Line (sheet row) of the header in both inputs; ``None`` finds it in the first 30 rows.
+    routes
+        After the solve, plan every producer's delivery trips (``result.routes``).
+    vehicle_capacity, max_trip_km, speed_kmh, stop_minutes, max_day_hours
+        How trips are planned and the working day counted: see
+        :class:`~umkm_alloc.routes.RouteOptions` (``max_trip_km`` ``None``: no limit).
+    jobs
+        Worker processes at most (``None``: one per core); never changes the result.
     config_file
         The TOML file of the supply rules (``[zones]``, ``[rules]`` ...), read once, when the
         config is made. Its ``[assign]`` table is applied by :meth:`from_file` and
@@ -128,6 +140,13 @@ class AssignConfig:
     strict: bool = False
     sheet: str | None = None
     header_row: int | None = None
+    routes: bool = False
+    vehicle_capacity: int = 150
+    max_trip_km: float | None = None
+    speed_kmh: float = 25.0
+    stop_minutes: float = 5.0
+    max_day_hours: float = 8.0
+    jobs: int | None = None
     config_file: Path | None = field(default=None, compare=False, metadata=_INTERNAL)
     #: The parsed ``config_file`` (read by :func:`resolve_assign`, else when the config is made).
     config_doc: Mapping[str, Any] | None = field(
@@ -161,6 +180,9 @@ class AssignConfig:
             )
         if self.osrm_retries < 0:
             raise UsageError(f"--osrm-retries {self.osrm_retries} is not allowed; give 0 or more")
+        if self.jobs is not None and self.jobs < 1:
+            raise UsageError(f"--jobs {self.jobs} is not allowed; give 1 or more worker processes")
+        self.route_options()  # checks the route options (UsageError naming the option)
         spec = parse_distance_spec(self.distance)
         if self.max_minutes is not None and spec.scheme == "geodesic":
             raise UsageError(
@@ -207,13 +229,19 @@ class AssignConfig:
             parts.append(f"{self.max_minutes:g} min")
         return "max " + " and ".join(parts)
 
+    def route_options(self) -> RouteOptions:
+        """Return the options of the route planner (``--vehicle-capacity`` ...)."""
+        from umkm_alloc.routes.model import RouteOptions
+
+        return RouteOptions(**{name: getattr(self, name) for name in ROUTE_PARAMS})
+
     def params(self) -> dict[str, Any]:
-        """Return the parameters that shape the result, for ``summary.json``."""
-        out = {
-            name: getattr(self, name)
-            for name in _option_fields(type(self))
-            if name not in NOT_RESULT_PARAMS
-        }
+        """Return the parameters that shape the result, for ``summary.json``.
+
+        The route options are there only with ``routes`` (otherwise they shape nothing).
+        """
+        skip = NOT_RESULT_PARAMS + (() if self.routes else ("routes", *ROUTE_PARAMS))
+        out = {name: getattr(self, name) for name in _option_fields(type(self)) if name not in skip}
         out["producers"] = str(self.producers)
         out["stores"] = str(self.stores)
         if out["max_km"] == math.inf:

@@ -122,6 +122,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "legend_flow_line": ("flow, width = units", "aliran, tebal = unit"),
     "legend_trip": ("delivery trip", "perjalanan pengiriman"),
     "trips": ("delivery trips", "perjalanan pengiriman"),
+    "trips_elsewhere": (
+        "delivery trips: in map.html and delivery_notes.pdf",
+        "perjalanan pengiriman: di map.html dan delivery_notes.pdf",
+    ),
     "trip_title": ("trip {trip} of {producer}", "perjalanan {trip} dari {producer}"),
     "stops": ("stops", "perhentian"),
     "unit_one": ("{n} unit", "{n} unit"),
@@ -150,6 +154,59 @@ _LABELS: dict[str, tuple[str, str]] = {
     "osm_layer": ("OpenStreetMap (online only)", "OpenStreetMap (hanya daring)"),
     "no_tiles": ("No background (offline)", "Tanpa latar (luring)"),
     "no_data": ("nothing to show", "tidak ada data"),
+    # delivery trips (--routes): workbook, delivery notes
+    "routes": ("Routes", "Rute pengiriman"),
+    "n_trips": ("Delivery trips", "Perjalanan pengiriman"),
+    "trip_km": ("Km ridden (rides home included)", "Km ditempuh (termasuk pulang)"),
+    "trip_km_direct": ("Km of one round trip per store", "Km satu pulang-pergi per toko"),
+    "trip_saving": ("Km saved by combining stores", "Km dihemat dengan menggabungkan toko"),
+    "trip_hours": ("Hours of delivery (riding and stops)", "Jam pengiriman (jalan dan singgah)"),
+    "overloaded": ("Producers over {hours} h a day", "Produsen lebih dari {hours} jam sehari"),
+    "over_long_trips": ("Trips longer than --max-trip-km", "Perjalanan melebihi --max-trip-km"),
+    "distance_fallbacks": (
+        "Legs estimated (geodesic x circuity)",
+        "Ruas diperkirakan (geodesik x faktor kelokan)",
+    ),
+    "note_title": ("Delivery runs", "Rute pengiriman"),
+    "note_day": (
+        "{stores} stores · {trips} · {units} · {km} km · about {hours}",
+        "{stores} toko · {trips} · {units} · {km} km · sekitar {hours}",
+    ),
+    "note_trip_one": ("{n} trip", "{n} perjalanan"),
+    "note_trip_many": ("{n} trips", "{n} perjalanan"),
+    "note_hours": ("{h} h {m} min", "{h} jam {m} menit"),
+    "note_minutes": ("{m} min", "{m} menit"),
+    "note_over": (
+        "More than {hours} h of deliveries in a day: too long for one rider",
+        "Lebih dari {hours} jam pengiriman sehari: terlalu lama untuk satu pengendara",
+    ),
+    "note_trip": (
+        "Trip {trip}: {stops} · {units} · {km} km · {time}",
+        "Perjalanan {trip}: {stops} · {units} · {km} km · {time}",
+    ),
+    "note_stop_one": ("{n} stop", "{n} perhentian"),
+    "note_stop_many": ("{n} stops", "{n} perhentian"),
+    "note_columns": (
+        "stop|store|kecamatan|products|units|km",
+        "no.|toko|kecamatan|produk|unit|km",
+    ),
+    "note_home": ("back to {name}", "kembali ke {name}"),
+    "note_more": (
+        "... and {n} more rows: see routes.csv and route_items.csv",
+        "... dan {n} baris lagi: lihat routes.csv dan route_items.csv",
+    ),
+    "note_over_long": ("longer than --max-trip-km", "melebihi --max-trip-km"),
+    "note_key_producer": (
+        "the producer: every trip starts and ends here",
+        "produsen: awal dan akhir setiap perjalanan",
+    ),
+    "note_key_stop": ("a stop, numbered in riding order", "perhentian, bernomor sesuai urutan"),
+    "note_footer": (
+        "Riding at {speed} km/h where the distance source has no times, {stop} min at each "
+        "stop · distances: {distance} · lines are straight, not the roads",
+        "Kecepatan {speed} km/jam bila sumber jarak tanpa waktu tempuh, {stop} menit per "
+        "perhentian · jarak: {distance} · garis lurus, bukan jalan",
+    ),
 }
 
 

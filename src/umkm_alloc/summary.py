@@ -17,6 +17,7 @@ from umkm_alloc.rules.model import CHAIN, FORBID, ZONE_MODE
 
 if TYPE_CHECKING:
     from umkm_alloc.allocate.pipeline import Result
+    from umkm_alloc.routes.summary import RoutesSummary
     from umkm_alloc.rules.model import Rules
     from umkm_alloc.rules.zones import ZoneMap
 
@@ -184,6 +185,8 @@ class Summary:
         (configured zones in file order, then the kecamatan that form a zone of their own).
     zones
         The configured zone names, in file order; ``()`` when the rules set no zones.
+    routes
+        The delivery trips (``--routes``), or ``None``.
     """
 
     version: str
@@ -199,6 +202,7 @@ class Summary:
     by_kecamatan: tuple[KecamatanRow, ...]
     by_zone: tuple[ZoneRow, ...]
     zones: tuple[str, ...]
+    routes: RoutesSummary | None = None
 
     @property
     def fill_rate(self) -> float | None:
@@ -229,6 +233,7 @@ class Summary:
             "unused_by_reason": _reasons_json(self.unused_by_reason),
             "by_product": [row.to_json() for row in self.by_product],
             "by_kecamatan": [row.to_json() for row in self.by_kecamatan],
+            **({} if self.routes is None else {"routes": self.routes.to_json()}),
         }
 
 
@@ -282,7 +287,16 @@ def summarize(result: Result) -> Summary:
         by_kecamatan=by_kecamatan,
         by_zone=_by_zone(result, by_kecamatan),
         zones=result.zone_map.zone_names[: result.zone_map.configured],
+        routes=_routes(result),
     )
+
+
+def _routes(result: Result) -> RoutesSummary | None:
+    if result.routes is None:
+        return None
+    from umkm_alloc.routes.summary import summarize_routes
+
+    return summarize_routes(result.routes)
 
 
 def _counts(result: Result) -> Counts:

@@ -25,6 +25,7 @@ def test_every_job_option_is_an_assign_option_of_the_same_name():
     assert _parameters(assign_command) == set(ASSIGN_KEYS) | {"config", "quiet", "verbose"}
     # the other commands' own options must not be named like a job option
     explain_own = {"store", "producer", "product", "fmt", "data_output", "verbose", "config"}
+    explain_own.add("trips")
     assert _parameters(explain_command) - set(ASSIGN_KEYS) == explain_own
     validate_own = {"rejected_output", "quiet", "verbose", "config"}
     assert _parameters(validate_command) - set(ASSIGN_KEYS) == validate_own

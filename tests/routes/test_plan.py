@@ -157,8 +157,19 @@ def brute_force_km(km: np.ndarray, quantity: list[int], capacity: int, max_km: f
 
 def check_plan(job: Job, result: object, capacity: int) -> None:
     """Invariants every plan must hold (units once, loads, split rule, km, tables)."""
-    routes, items, trips = result.routes, result.items, result.trips  # type: ignore[attr-defined]
-    assert list(routes.columns) == ROUTE_COLUMNS
+    ridden, items, trips = result.routes, result.items, result.trips  # type: ignore[attr-defined]
+    assert list(ridden.columns) == ROUTE_COLUMNS
+    # every trip ends with one ride home: no store, no units, leg_km sums to the trip's km
+    home = ridden["store_id"] == ""
+    ends = ridden.groupby(["producer_id", "trip"], sort=False).tail(1)
+    assert home.sum() == len(trips) and home[ends.index].all()
+    assert (ridden.loc[home, "quantity"] == 0).all() and (
+        ridden.loc[home, "store_name"] == ""
+    ).all()
+    legs = ridden.groupby(["producer_id", "trip"])["leg_km"].sum()
+    assert np.allclose(legs.to_numpy(), trips.set_index(["producer_id", "trip"])["km"], atol=3e-3)
+    assert (ridden.loc[home, "cumulative_km"].to_numpy() == trips["km"].to_numpy()).all()
+    routes = ridden[~home]
     assert list(items.columns) == ITEM_COLUMNS
     assert list(trips.columns) == TRIP_COLUMNS
     assert list(result.days.columns) == DAY_COLUMNS  # type: ignore[attr-defined]
@@ -364,7 +375,7 @@ def test_same_plan_for_any_number_of_workers(monkeypatch: pytest.MonkeyPatch) ->
 def test_canonical_numbering_and_orientation() -> None:
     job = make_job(np.random.default_rng(4), producers=6, stores=15, links=(3, 8))
     result = plan(job)
-    for _, group in result.routes.groupby("producer_id"):
+    for _, group in result.routes[result.routes["store_id"] != ""].groupby("producer_id"):
         sequences = [list(t["store_id"]) for _, t in group.groupby("trip")]
         assert sequences == sorted(sequences)  # numbered by stop sequence (store ids)
         for seq in sequences:  # symmetric distances: ridden towards the smaller id first
@@ -436,7 +447,7 @@ def test_backend_minutes_fallbacks_and_asymmetric_legs() -> None:
     alloc = pd.DataFrame({"producer_id": "P", "store_id": stores["id"], "quantity": 20})
     measure = pair_measure(pairs, fallback=fallback)
     result = plan_routes(alloc, producers, stores, measure=measure)
-    trips, routes = result.trips, result.routes
+    trips, routes = result.trips, result.routes.iloc[:-1]  # without the ride home
     assert len(trips) == 1 and trips["stops"].iloc[0] == 5
     # 4 store-to-store legs ride on the fallback; their minutes come from speed_kmh (25)
     assert result.totals["distance_fallbacks"] == 4
@@ -454,7 +465,7 @@ def test_totals() -> None:
     result = plan(job, max_trip_km=40.0)
     totals = result.totals
     assert totals["trips"] == len(result.trips)
-    assert totals["stops"] == len(result.routes)
+    assert totals["stops"] == len(result.routes) - len(result.trips)  # less the rides home
     assert totals["km"] == pytest.approx(result.trips["km"].sum(), abs=1e-2)
     direct = 0.0
     for producer in result.days["producer_id"]:

@@ -3,10 +3,13 @@
 ``explain`` looks at one allocation (a :class:`~umkm_alloc.allocate.Result`) from one store
 or one producer: every producer of the store's products (or every store ordering the
 producer's products) with the road distance, how their zones relate, the first rule that
-excludes the pair or, when it is eligible, how much flows here and where the rest went.
+excludes the pair or, when it is eligible, how much flows here and where the rest went,
+and on which delivery trip of the producer, at which stop, it rides.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +18,9 @@ from umkm_alloc.allocate.pipeline import Result
 from umkm_alloc.distance import DistanceBackend, Points, backend_for
 from umkm_alloc.errors import UsageError
 from umkm_alloc.rules.model import BEYOND_DISTANCE, ELIGIBLE, REASONS, product_key
+
+if TYPE_CHECKING:
+    from umkm_alloc.routes.model import RoutePlan
 
 EXPLAIN_COLUMNS = [
     "store_id",
@@ -39,6 +45,8 @@ EXPLAIN_COLUMNS = [
     "producer_sends_elsewhere",
     "producer_unused",
     "store_receives_elsewhere",
+    "trip",
+    "stop",
 ]
 
 
@@ -70,7 +78,9 @@ def explain(
         the distance and another rule would also exclude the pair, that one follows after
         ``; also``) and ``rule_kind`` its machine name (:data:`umkm_alloc.rules.REASONS`; no
         route and ``--max-minutes`` count as ``beyond_distance``); ``quantity`` is what flows
-        on the pair.
+        on the pair; ``trip`` and ``stop`` where it rides in the producer's delivery trips
+        (planned with the run's route options, see :func:`producer_trips`; ``1;3`` and
+        ``2;1`` when a store's units take two trips; empty where nothing flows).
     """
     if store is None and producer is None:
         raise UsageError("explain needs --store ID or --producer ID (or both)")
@@ -167,10 +177,63 @@ def _describe(result: Result, pairs: pd.DataFrame) -> pd.DataFrame:
     table["store_receives_elsewhere"] = table["received"] - table["quantity"]
     for col in ("demand", "received", "capacity"):
         table[col] = table[col].astype(np.int64)
+    table["trip"], table["stop"] = _trip_stops(result, table)
     table = table.sort_values(
         ["store_id", "product", "distance_km", "producer_id"], kind="stable"
     ).reset_index(drop=True)
     return table[EXPLAIN_COLUMNS]
+
+
+def producer_trips(result: Result, producers: list[str]) -> RoutePlan:
+    """Plan the delivery trips of some producers of a run (as ``assign --routes`` would).
+
+    Parameters
+    ----------
+    result
+        The run; its route options (``vehicle_capacity`` ...) and distance backend apply.
+    producers
+        Producer ids; a producer's trips depend only on its own deliveries, so they are
+        the trips it has in the whole run's plan.
+
+    Returns
+    -------
+    RoutePlan
+        Only these producers' trips (``totals`` over them).
+    """
+    from umkm_alloc.routes.deliveries import plan_deliveries
+
+    backend = result.backend if result.backend is not None else backend_for(result.config)
+    return plan_deliveries(
+        result.config,
+        backend,
+        result.allocations,
+        result.producers,
+        result.stores,
+        only=producers,
+    )
+
+
+def _trip_stops(result: Result, table: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """``trip`` and ``stop`` of each pair that moves units (``;`` between several visits)."""
+    moving = table["quantity"].to_numpy() > 0
+    empty = [""] * len(table)
+    if not moving.any():
+        return empty, empty
+    items = producer_trips(result, sorted(set(table.loc[moving, "producer_id"]))).items
+    visits: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
+    for row in items.itertuples(index=False):
+        trips, stops = visits.setdefault(
+            (row.producer_id, row.store_id, product_key(row.product)), ([], [])
+        )
+        trips.append(str(row.trip))
+        stops.append(str(row.stop))
+    found = [
+        visits.get((p, s, product_key(q)), ([], [])) if m else ([], [])
+        for p, s, q, m in zip(
+            table["producer_id"], table["store_id"], table["product"], moving, strict=True
+        )
+    ]
+    return [";".join(t) for t, _ in found], [";".join(s) for _, s in found]
 
 
 def _measure(

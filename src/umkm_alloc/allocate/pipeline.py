@@ -21,6 +21,7 @@ from umkm_alloc.rules.model import ELIGIBLE, Rules
 from umkm_alloc.rules.zones import ZoneMap
 
 if TYPE_CHECKING:
+    from umkm_alloc.routes.model import RoutePlan
     from umkm_alloc.summary import Summary
 
 ALLOCATION_COLUMNS = [
@@ -70,6 +71,8 @@ class Result:
         Wall seconds per stage (not part of any output file).
     backend
         The distance backend of the run (``explain`` measures with it).
+    routes
+        With ``config.routes``: every producer's delivery trips (``None`` without).
     summary
         The run's :class:`~umkm_alloc.summary.Summary`, computed once on first use.
     """
@@ -94,6 +97,7 @@ class Result:
     skipped_rows: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["file", "line", "reason"]), compare=False
     )
+    routes: RoutePlan | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def summary(self) -> Summary:
@@ -161,6 +165,12 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         reasons = Reasons(producers, stores, arcs, backend, judge)
         unmet = reasons.unmet()
         unused = reasons.unused()
+    routes = None
+    if config.routes:
+        from umkm_alloc.routes.deliveries import plan_deliveries
+
+        with timed("routes", timings, note):
+            routes = plan_deliveries(config, backend, allocations, producers, stores)
     return Result(
         config=config,
         producers=producers,
@@ -180,6 +190,7 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         timings=timings,
         backend=backend,
         skipped_rows=inputs.skipped_rows,
+        routes=routes,
     )
 
 

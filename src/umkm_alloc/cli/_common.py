@@ -33,6 +33,7 @@ STAGE_LABELS = {
     "candidates": "finding producer-store pairs in reach",
     "solve": "solving the allocation",
     "tabulate": "building the tables",
+    "routes": "planning the delivery trips",
     "write": "writing the outputs",
 }
 

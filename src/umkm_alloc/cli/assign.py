@@ -42,6 +42,13 @@ def assign_command(
     strict: o.Strict = None,
     sheet: o.Sheet = None,
     header_row: o.HeaderRow = None,
+    routes: o.Routes = None,
+    vehicle_capacity: o.VehicleCapacity = None,
+    max_trip_km: o.MaxTripKm = None,
+    speed_kmh: o.SpeedKmh = None,
+    stop_minutes: o.StopMinutes = None,
+    max_day_hours: o.MaxDayHours = None,
+    jobs: o.Jobs = None,
     quiet: o.Quiet = False,
     verbose: o.Verbose = False,
 ) -> None:
@@ -52,6 +59,8 @@ def assign_command(
     report.xlsx, map.png, map.html and allocations.gpkg. The summary goes to stderr.
     Supply rules (zones, forbid/allow, category limits, chains) come from --config.
     Road distances and travel times: --distance osm:PATH, matrix:PATH or osrm:URL.
+    --routes plans every producer's delivery trips: routes.csv, route_items.csv, trips.csv,
+    and with --report delivery_notes.pdf (a page per producer).
     """
     with handle_errors(verbose=verbose):
         from umkm_alloc.allocate import assign
@@ -62,6 +71,7 @@ def assign_command(
         cfg, out = o.collect(ctx.params)
         if out.report and out.out_dir is None:
             raise UsageError(REPORT_NEEDS_DIR)
+        o.check_route_options(ctx.params, routes=cfg.routes)
         check_output(out.allocations_to)
         console = stderr_console(quiet=quiet)
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,9 @@ from umkm_alloc.cli._common import (
     stderr_console,
     write_output,
 )
+
+if TYPE_CHECKING:
+    from umkm_alloc.routes.model import RoutePlan
 
 
 class ExplainFormat(StrEnum):
@@ -38,6 +41,14 @@ Product = Annotated[
 FormatOpt = Annotated[
     ExplainFormat,
     typer.Option("--format", help="'table' (readable, on stderr), 'csv' or 'json' (stdout)."),
+]
+TripsOnly = Annotated[
+    bool,
+    typer.Option(
+        "--trips",
+        help="With --producer: its delivery trips instead of its pairs (csv: its rows of "
+        "routes.csv; json: trips with their stops and products).",
+    ),
 ]
 DataOut = Annotated[
     str,
@@ -71,6 +82,12 @@ def explain_command(
     osrm_retries: o.OsrmRetries = None,
     sheet: o.Sheet = None,
     header_row: o.HeaderRow = None,
+    vehicle_capacity: o.VehicleCapacity = None,
+    max_trip_km: o.MaxTripKm = None,
+    speed_kmh: o.SpeedKmh = None,
+    stop_minutes: o.StopMinutes = None,
+    max_day_hours: o.MaxDayHours = None,
+    trips: TripsOnly = False,
     fmt: FormatOpt = ExplainFormat.table,
     data_output: DataOut = "-",
     verbose: o.Verbose = False,
@@ -78,32 +95,84 @@ def explain_command(
     """Explain one store (every producer of its products) or one producer (every store).
 
     For each pair: the road distance (and travel time), how the zones relate, the first rule
-    that excludes it, or - when eligible - how much goes here and where the rest of the
-    capacity went. --distance and its options work as for assign.
+    that excludes it, or - when eligible - how much goes here, where the rest of the capacity
+    went, and on which delivery trip and stop it rides. --producer also shows the producer's
+    trips (--trips: only those). --distance and the route options work as for assign.
     """
     with handle_errors(verbose=verbose):
         from umkm_alloc.allocate import assign
-        from umkm_alloc.allocate.explain import explain
+        from umkm_alloc.allocate.explain import explain, producer_trips
         from umkm_alloc.cli.render import render_explanation
+        from umkm_alloc.cli.render_routes import render_trips
         from umkm_alloc.errors import UsageError
         from umkm_alloc.io.write import to_csv_bytes
 
         if store is None and producer is None:
             raise UsageError("explain needs --store ID or --producer ID (or both)")
-        # a job file's strict = true is for the scheduled assign: explain explains regardless
-        cfg, _ = o.collect(ctx.params, strict=False)
+        if trips and producer is None:
+            raise UsageError("--trips shows a producer's trips; add --producer ID")
+        # a job file's strict = true is for the scheduled assign: explain explains regardless;
+        # it plans the trips of the producers it shows, not of every producer (routes)
+        cfg, _ = o.collect(ctx.params, strict=False, routes=False)
         if fmt is not ExplainFormat.table:
             check_output(data_output)
         console = stderr_console()
         with stage_progress(console) as progress:
             result = assign(cfg, progress=progress)
         table = explain(result, store=store, producer=producer, product=product)
+        plan = producer_trips(result, [producer]) if producer is not None else None
         if fmt is ExplainFormat.table:
-            render_explanation(console, table, result, store=store, producer=producer)
+            if not trips:
+                render_explanation(console, table, result, store=store, producer=producer)
+            if plan is not None:
+                render_trips(console, plan.routes, plan.trips)
             return
-        if fmt is ExplainFormat.csv:
+        if trips and plan is not None:
+            data = trips_data(plan, fmt.value)
+        elif fmt is ExplainFormat.csv:
             data = to_csv_bytes(table, float_digits={"distance_km": 3, "minutes": 1})
         else:
             records = json.loads(table.to_json(orient="records", double_precision=3))
             data = (json.dumps(records, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         write_output(data, data_output)
+
+
+def trips_data(plan: RoutePlan, fmt: str) -> bytes:
+    """Return a producer's trips as ``csv`` (its rows of routes.csv) or ``json`` (nested)."""
+    from umkm_alloc.io.write import to_csv_bytes
+    from umkm_alloc.routes.model import ROUTE_COLUMNS
+
+    if fmt == "csv":
+        km = {"leg_km": 3, "cumulative_km": 3}
+        return to_csv_bytes(plan.routes[ROUTE_COLUMNS], float_digits=km)
+    goods: dict[tuple[int, int], dict[str, int]] = {}
+    for item in plan.items.itertuples(index=False):
+        goods.setdefault((int(item.trip), int(item.stop)), {})[str(item.product)] = int(
+            item.quantity
+        )
+    out = []
+    for trip in plan.trips.itertuples(index=False):
+        stops = plan.routes[plan.routes["trip"] == trip.trip]
+        out.append(
+            {
+                "producer_id": str(trip.producer_id),
+                "trip": int(trip.trip),
+                "stops": int(trip.stops),
+                "quantity": int(trip.quantity),
+                "km": round(float(trip.km), 3),
+                "minutes": round(float(trip.minutes), 1),
+                "route": [
+                    {
+                        "stop": int(s.stop),
+                        "store_id": str(s.store_id),
+                        "store_name": str(s.store_name),
+                        "quantity": int(s.quantity),
+                        "leg_km": round(float(s.leg_km), 3),
+                        "cumulative_km": round(float(s.cumulative_km), 3),
+                        "products": goods.get((int(s.trip), int(s.stop)), {}),
+                    }
+                    for s in stops.itertuples(index=False)
+                ],
+            }
+        )
+    return (json.dumps(out, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -42,6 +42,31 @@ def collect(params: Mapping[str, Any], **fixed: Any) -> tuple[AssignConfig, Outp
     return resolve_assign({**given, **fixed}, config_file=params.get("config"))
 
 
+#: Options that only shape the delivery trips of ``--routes``.
+ROUTE_OPTIONS = ("vehicle_capacity", "max_trip_km", "speed_kmh", "stop_minutes", "max_day_hours")
+
+
+def check_route_options(params: Mapping[str, Any], *, routes: bool) -> None:
+    """Refuse route options typed on the command line of a run without ``--routes``.
+
+    Parameters
+    ----------
+    params
+        The command's parameters by name (``None``: not given).
+    routes
+        Whether the run plans delivery trips (``--routes`` or ``routes = true``).
+    """
+    from umkm_alloc.errors import UsageError
+
+    given = [name for name in ROUTE_OPTIONS if params.get(name) is not None]
+    if given and not routes:
+        option = "--" + given[0].replace("_", "-")
+        raise UsageError(
+            f"{option} shapes the delivery trips, which this run does not plan; add --routes "
+            "(or routes = true in the [assign] table of --config)"
+        )
+
+
 ProducersArg = Annotated[
     Path | None,
     typer.Argument(
@@ -213,6 +238,61 @@ Lang = Annotated[
     typer.Option(
         "--lang",
         help="Language of the summary, workbook and maps: en or id [en].",
+        show_default=False,
+    ),
+]
+Routes = Annotated[
+    bool | None,
+    typer.Option(
+        "--routes",
+        help="Also plan every producer's delivery trips (routes.csv, route_items.csv, "
+        "trips.csv; with --report delivery_notes.pdf).",
+        show_default=False,
+    ),
+]
+VehicleCapacity = Annotated[
+    int | None,
+    typer.Option(
+        "--vehicle-capacity",
+        help="Units one delivery trip carries at most (a motorbike with two boxes) [150].",
+        show_default=False,
+    ),
+]
+MaxTripKm = Annotated[
+    float | None,
+    typer.Option(
+        "--max-trip-km",
+        help="Longest delivery trip in km; a store that alone needs more is reported [none].",
+        show_default=False,
+    ),
+]
+SpeedKmh = Annotated[
+    float | None,
+    typer.Option(
+        "--speed-kmh",
+        help="Riding speed for trips whose backend has no travel times [25].",
+        show_default=False,
+    ),
+]
+StopMinutes = Annotated[
+    float | None,
+    typer.Option(
+        "--stop-minutes", help="Minutes spent at each delivery stop [5].", show_default=False
+    ),
+]
+MaxDayHours = Annotated[
+    float | None,
+    typer.Option(
+        "--max-day-hours",
+        help="A producer whose trips take longer is reported as overloaded [8].",
+        show_default=False,
+    ),
+]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        help="Worker processes at most; never changes the output [one per core].",
         show_default=False,
     ),
 ]

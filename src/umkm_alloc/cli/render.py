@@ -98,6 +98,10 @@ def render_assign(
     _reasons(console, t["unmet_by_reason"], s.unmet_by_reason, lang)
     _reasons(console, t["unused_by_reason"], s.unused_by_reason, lang)
     _top_unmet(console, result, t["top_unmet"], lang)
+    if s.routes is not None:
+        from umkm_alloc.cli.render_routes import render_routes
+
+        render_routes(console, s.routes, lang)
     if len(result.fixed_rows):
         render_fixed(console, result.fixed_rows)
     if len(result.rejected_rows):
@@ -294,6 +298,14 @@ def render_validation(console: Console, inputs: Inputs) -> None:
         console.print("All rows pass every check.")
 
 
+def _trip_stop(trip: str, stop: str) -> str:
+    """``; trip 2, stop 3`` (``; trip 1, stop 4 and trip 2, stop 1``); ``""`` for none."""
+    if not trip:
+        return ""
+    visits = [f"trip {t}, stop {s}" for t, s in zip(trip.split(";"), stop.split(";"), strict=True)]
+    return "; " + " and ".join(visits)
+
+
 def render_explanation(
     console: Console,
     table: pd.DataFrame,
@@ -348,7 +360,7 @@ def render_explanation(
             else:
                 who, kec, zone = r.store_id, r.store_kecamatan, r.store_zone
                 rest = [str(r.store_receives_elsewhere)]
-            status = "eligible" if r.status == "eligible" else r.rule
+            status = "eligible" + _trip_stop(r.trip, r.stop) if r.status == "eligible" else r.rule
             out.add_row(
                 escape(str(who)),
                 escape(f"{kec} ({zone})"),

@@ -144,6 +144,46 @@ class Pairs:
         return Pairs(self.left[order], self.right[order], self.km[order], minutes)
 
 
+@dataclass(frozen=True)
+class SetCells:
+    """The cells of many small square matrices laid end to end (see :meth:`leg_matrices`).
+
+    Set ``k`` of ``n`` points owns ``n * n`` cells, row-major (``u * n + v``), after the cells
+    of the sets before it. For each cell: ``u`` and ``v``, its row and column as positions in
+    the flat points; ``mirror``, the cell ``[v, u]`` of the same set; ``depot``, per point,
+    whether it is the first of its set (the producer).
+
+    Parameters
+    ----------
+    sizes
+        Points in each set.
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    mirror: np.ndarray
+    depot: np.ndarray
+
+    @classmethod
+    def of(cls, sizes: np.ndarray) -> SetCells:
+        """Return the cells of sets of the given sizes."""
+        sizes = np.asarray(sizes, np.int64)
+        first_row = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        first_cell = np.concatenate([[0], np.cumsum(sizes**2)]).astype(np.int64)
+        owner = np.repeat(np.arange(len(sizes)), sizes**2)
+        local = np.arange(int(first_cell[-1])) - first_cell[owner]
+        n = sizes[owner]
+        row, col = local // np.maximum(n, 1), local % np.maximum(n, 1)
+        depot = np.zeros(int(first_row[-1]), bool)
+        depot[first_row[:-1][sizes > 0]] = True
+        return cls(
+            u=first_row[owner] + row,
+            v=first_row[owner] + col,
+            mirror=first_cell[owner] + col * n + row,
+            depot=depot,
+        )
+
+
 def geodesic_km(
     lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
 ) -> np.ndarray:
@@ -287,6 +327,42 @@ class DistanceBackend(ABC):
             ``np.inf`` where there is no route (or none within the bounds); ``minutes`` is
             ``None`` when the backend has no times.
         """
+
+    def leg_matrices(
+        self, points: Points, sizes: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return km (and minutes) between every two points of each of many small sets.
+
+        The delivery-trip planner measures each producer's stops with this: a set is one
+        producer (its first point) followed by the stores it delivers to. The default asks
+        :meth:`travel` for every ordered pair in one call; backends override it where that
+        would search too much (``osm:``), ask too often (``osrm:``) or where the roles of the
+        points matter (``matrix:``).
+
+        Parameters
+        ----------
+        points
+            The sets one after another (with keys for a backend with :attr:`keyed_by`).
+        sizes
+            Points in each set.
+
+        Returns
+        -------
+        km, minutes
+            Flat matrices as :class:`SetCells` lays them out: ``km[c]`` from point ``u[c]``
+            to point ``v[c]``; 0 on the diagonal, ``inf`` where the backend has no figure.
+            ``minutes`` likewise, or ``None`` for a backend without times.
+        """
+        cells = SetCells.of(sizes)
+        off = np.flatnonzero(cells.u != cells.v)
+        km = np.zeros(len(cells.u))
+        minutes = np.zeros(len(cells.u)) if self.has_minutes else None
+        if len(off):
+            got_km, got_min = self.travel(points.take(cells.u[off]), points.take(cells.v[off]))
+            km[off] = got_km
+            if minutes is not None:
+                minutes[off] = np.inf if got_min is None else got_min
+        return km, minutes
 
     def distance_km(self, producers: Points, stores: Points) -> np.ndarray:
         """Road distance of matched pairs of points; ``np.inf`` where there is no route."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from umkm_alloc.distance.base import DistanceBackend, Pairs, Points, near_in_degrees
+from umkm_alloc.distance.base import DistanceBackend, Pairs, Points, SetCells, near_in_degrees
 from umkm_alloc.errors import UsageError
 
 
@@ -85,3 +85,13 @@ class GeodesicBackend(DistanceBackend):
     ) -> tuple[np.ndarray, None]:
         """Return geodesic x circuity of matched pairs, and no minutes."""
         return producers.geodesic_km(stores) * self.circuity, None
+
+    def leg_matrices(self, points: Points, sizes: np.ndarray) -> tuple[np.ndarray, None]:
+        """Geodesic x circuity between the points of each set (each pair measured once)."""
+        cells = SetCells.of(sizes)
+        upper = np.flatnonzero(cells.u < cells.v)
+        km = np.zeros(len(cells.u))
+        km[upper] = points.take(cells.u[upper]).geodesic_km(points.take(cells.v[upper]))
+        km[upper] *= self.circuity
+        km[cells.mirror[upper]] = km[upper]
+        return km, None

@@ -298,6 +298,37 @@ class RoadGraph:
         km, minutes = (cost, along) if metric == "km" else (along, cost)
         return NodeCosts(frm[order], to[order], km, minutes)
 
+    def search(
+        self,
+        origins: np.ndarray,
+        targets: np.ndarray,
+        *,
+        metric: str,
+        limit: float = math.inf,
+        reverse: bool = False,
+    ) -> NodeCosts:
+        """Bounded searches from each origin: its route to each target within ``limit``.
+
+        Unlike :meth:`costs`, the caller chooses the side searched from: with ``reverse``
+        the searches run over the reversed graph, so the routes found lead from each target
+        *to* the origin.
+
+        Returns
+        -------
+        NodeCosts
+            ``src`` the origin and ``dst`` the target of each route found (whatever its
+            direction of travel), with both ``km`` and ``minutes``.
+        """
+        if metric not in METRICS:
+            raise ValueError(f"metric {metric!r} is not one of {METRICS}")
+        origins = np.unique(np.asarray(origins, np.int64))
+        targets = np.unique(np.asarray(targets, np.int64))
+        o, t, cost, along = self._search(
+            origins, targets, metric=metric, limit=limit, reverse=reverse, other=True
+        )
+        km, minutes = (cost, along) if metric == "km" else (along, cost)
+        return NodeCosts(origins[o], targets[t], km, minutes)
+
     def _search(
         self,
         origins: np.ndarray,

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from umkm_alloc.distance.base import DistanceBackend, Pairs, Points
+from umkm_alloc.distance.base import DistanceBackend, Pairs, Points, SetCells
 from umkm_alloc.errors import InputError, UsageError
 
 #: Header aliases of each matrix column.
@@ -306,6 +306,47 @@ class MatrixBackend(DistanceBackend):
             return km, None
         minutes = found["minutes"].to_numpy(float, copy=True)
         minutes[np.isnan(minutes)] = np.inf
+        return km, minutes
+
+    def leg_matrices(
+        self, points: Points, sizes: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return listed km (and minutes) between the points of each set (``inf``: not listed).
+
+        By id, the file lists producer -> store: that figure serves the way out and the ride
+        home, and a store-to-store leg is never listed. By kecamatan code, any leg ``a -> b``
+        is the row ``a, b``, else the row ``b, a``.
+        """
+        cells = SetCells.of(sizes)
+        keys = self._keys(points, "producer")
+        off = cells.u != cells.v
+        if self.keyed_by == "id":  # only producer <-> store legs can be listed
+            out = cells.depot[cells.u]
+            ask = off & (out | cells.depot[cells.v])
+            pk = np.where(out, keys[cells.u], keys[cells.v])[ask]
+            sk = np.where(out, keys[cells.v], keys[cells.u])[ask]
+            km_ask, min_ask = self._lookup(pk, sk)
+        else:
+            ask = off
+            km_ask, min_ask = self._lookup(keys[cells.u][ask], keys[cells.v][ask])
+            back_km, back_min = self._lookup(keys[cells.v][ask], keys[cells.u][ask])
+            missing = np.isinf(km_ask)
+            km_ask[missing], min_ask[missing] = back_km[missing], back_min[missing]
+        km = np.where(off, np.inf, 0.0)
+        km[ask] = km_ask
+        if not self.has_minutes:
+            return km, None
+        minutes = np.where(off, np.inf, 0.0)
+        minutes[ask] = min_ask
+        return km, minutes
+
+    def _lookup(self, pk: np.ndarray, sk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Km and minutes of the listed rows (pk, sk); ``inf`` where none (NaN: no minutes)."""
+        found = pd.DataFrame({"pk": pk, "sk": sk}).merge(self.table, on=["pk", "sk"], how="left")
+        km = found["km"].to_numpy(float, copy=True)
+        minutes = found["minutes"].to_numpy(float, copy=True)
+        listed = ~np.isnan(km)
+        km[~listed], minutes[~listed] = np.inf, np.inf
         return km, minutes
 
     def unroutable(self, points: Points, *, side: str) -> list[str]:

@@ -21,9 +21,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from umkm_alloc.distance.base import ACCESS_SPEED_KMH, DistanceBackend, Pairs, Points
+from umkm_alloc.distance.base import (
+    ACCESS_SPEED_KMH,
+    DistanceBackend,
+    Pairs,
+    Points,
+    SetCells,
+    geodesic_km,
+)
 from umkm_alloc.distance.graph import RoadGraph
 from umkm_alloc.distance.osm_read import file_sha256, load_graph
+
+#: Bounds of the searches between the stops of a delivery trip: a road route is first looked
+#: for within ``_DETOUR`` x the straight line + ``_SLACK_KM`` (at ``_SLOW_KMH`` for a bound in
+#: minutes), then within ``_WIDER`` x that, then without a bound.
+_DETOUR, _SLACK_KM, _SLOW_KMH, _WIDER = 2.5, 2.0, 15.0, 4.0
+#: Searches are grouped by bound, rounded up to a power of this (fewer, batched searches).
+_BOUND_STEP = 1.5
 
 # --------------------------------------------------------------------------- backend
 
@@ -180,8 +194,81 @@ class OsmBackend(DistanceBackend):
         km[beyond], minutes[beyond] = np.inf, np.inf
         return km, minutes
 
+    def leg_matrices(self, points: Points, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Road km and minutes between the points of each set, from bounded searches.
+
+        Each route is searched from its store end (backwards to the producer for the way
+        out), out to a bound from the straight line (see ``_DETOUR``), widened until found:
+        only the stores' neighbourhoods are searched, never all pairs of the network.
+        """
+        cells = SetCells.of(sizes)
+        km, minutes = np.zeros(len(cells.u)), np.zeros(len(cells.u))
+        off = cells.u != cells.v
+        km[off], minutes[off] = np.inf, np.inf
+        node, leg = self._snap(points)
+        ask = np.flatnonzero(off & (node[cells.u] >= 0) & (node[cells.v] >= 0))
+        u, v = cells.u[ask], cells.v[ask]
+        back = cells.depot[u]  # the way out: searched backwards from the store
+        origin = np.where(back, node[v], node[u])
+        target = np.where(back, node[u], node[v])
+        path_km, path_min = self._bounded(origin, target, back)
+        legs = leg[u] + leg[v]
+        km[ask] = legs + path_km
+        minutes[ask] = legs / ACCESS_SPEED_KMH * 60.0 + path_min
+        return km, minutes
+
+    def _bounded(
+        self, origin: np.ndarray, target: np.ndarray, back: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Path km and minutes between graph nodes (``inf``: none), by widening searches."""
+        g = self.graph
+        todo = pd.DataFrame({"o": origin, "t": target, "back": back})
+        want = todo.drop_duplicates().reset_index(drop=True)
+        straight = geodesic_km(
+            g.lon[want["o"]], g.lat[want["o"]], g.lon[want["t"]], g.lat[want["t"]]
+        )
+        bound = straight * _DETOUR + _SLACK_KM
+        want["bound"] = bound if self.metric == "km" else bound / _SLOW_KMH * 60.0
+        want["km"], want["min"] = np.inf, np.inf
+        for widen in (1.0, _WIDER, math.inf):
+            open_ = want[np.isinf(want["km"].to_numpy())]
+            if open_.empty:
+                break
+            for (rev, _), group in open_.groupby(["back", _bucket(open_, widen)], sort=True):
+                limit = _bucket_limit(group["bound"].max() * widen)
+                found = g.search(
+                    group["o"].unique(),
+                    group["t"].unique(),
+                    metric=self.metric,
+                    limit=limit,
+                    reverse=bool(rev),
+                )
+                got = pd.DataFrame(
+                    {"o": found.src, "t": found.dst, "k": found.km, "m": found.minutes}
+                )
+                hit = group[["o", "t"]].reset_index().merge(got, on=["o", "t"])
+                want.loc[hit["index"], "km"] = hit["k"].to_numpy()
+                want.loc[hit["index"], "min"] = hit["m"].to_numpy()
+        out = todo.merge(want, on=["o", "t", "back"], how="left")
+        return out["km"].to_numpy(float), out["min"].to_numpy(float)
+
     def unroutable(self, points: Points, *, side: str) -> list[str]:
         """``no road within N m of the producer (--max-snap-m)`` for points off the roads."""
         node, _ = self._snap(points)
         text = f"no road within {self.max_snap_m:g} m of the {side} (--max-snap-m)"
         return [text if n < 0 else "" for n in node]
+
+
+def _bucket(pairs: pd.DataFrame, widen: float) -> np.ndarray:
+    """Group of each search: its origin's largest bound, rounded up to a power of the step."""
+    largest = pairs.groupby(["back", "o"])["bound"].transform("max").to_numpy() * widen
+    if widen == math.inf:
+        return np.zeros(len(pairs), np.int64)
+    return np.ceil(np.log(np.maximum(largest, 1e-3)) / math.log(_BOUND_STEP)).astype(np.int64)
+
+
+def _bucket_limit(bound: float) -> float:
+    """Round ``bound`` up to the bound of its group: a power of the step (``inf`` stays)."""
+    if bound == math.inf:
+        return math.inf
+    return float(_BOUND_STEP ** math.ceil(math.log(max(bound, 1e-3)) / math.log(_BOUND_STEP)))

@@ -30,6 +30,7 @@ from umkm_alloc.distance.base import (
     DistanceBackend,
     Pairs,
     Points,
+    SetCells,
     straight_pairs_within,
 )
 from umkm_alloc.errors import InputError
@@ -131,6 +132,48 @@ class OsrmBackend(DistanceBackend):
         s_inv, s_pts = Points(stores.lon, stores.lat).distinct()
         return self._measure(p_pts, s_pts, p_inv, s_inv)
 
+    def leg_matrices(self, points: Points, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Road km and minutes between the points of each set, from table requests.
+
+        Consecutive sets share one all-to-all request while their points fit in
+        ``table_size``; a larger set is asked in blocks of ``table_size`` x ``table_size``.
+        """
+        sizes = np.asarray(sizes, np.int64)
+        cells = SetCells.of(sizes)
+        km, minutes = np.zeros(len(cells.u)), np.zeros(len(cells.u))
+        first_row = np.concatenate([[0], np.cumsum(sizes)])
+        first_cell = np.concatenate([[0], np.cumsum(sizes**2)])
+        for lo, hi in _packs(sizes, self.table_size):
+            rows = np.arange(first_row[lo], first_row[hi])
+            pack_km, pack_min = self._square(points.lon[rows], points.lat[rows])
+            for k in range(lo, hi):
+                at = slice(first_row[k] - first_row[lo], first_row[k + 1] - first_row[lo])
+                cell = slice(first_cell[k], first_cell[k + 1])
+                km[cell], minutes[cell] = pack_km[at, at].ravel(), pack_min[at, at].ravel()
+        diagonal = cells.u == cells.v
+        km[diagonal], minutes[diagonal] = 0.0, 0.0
+        return km, minutes
+
+    def _square(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Km and minutes between every two of the points, in table_size blocks."""
+        n, size = len(lon), self.table_size
+        km, minutes = np.full((n, n), np.inf), np.full((n, n), np.inf)
+        for a in range(0, n, size):
+            for b in range(0, n, size):
+                rows, cols = slice(a, a + size), slice(b, b + size)
+                dist_m, dur_s, src_snap, dst_snap = self._request(
+                    lon[rows], lat[rows], lon[cols], lat[cols]
+                )
+                legs_m = src_snap[:, None] + dst_snap[None, :]
+                near = (src_snap[:, None] <= self.max_snap_m) & (
+                    dst_snap[None, :] <= self.max_snap_m
+                )
+                km[rows, cols] = np.where(near, (dist_m + legs_m) / 1000.0, np.inf)
+                minutes[rows, cols] = np.where(
+                    near, dur_s / 60.0 + legs_m / 1000.0 / ACCESS_SPEED_KMH * 60.0, np.inf
+                )
+        return km, minutes
+
     def unroutable(self, points: Points, *, side: str) -> list[str]:
         """``no road within N m of the store (--max-snap-m)`` for points OSRM snaps too far."""
         places = list(zip(points.lon.tolist(), points.lat.tolist(), strict=True))
@@ -229,6 +272,19 @@ class OsrmBackend(DistanceBackend):
             f"OSRM server {self.url} is unreachable ({problem}; {tries} tries); check that "
             "osrm-routed is running there and the URL is right (--distance osrm:URL)"
         )
+
+
+def _packs(sizes: np.ndarray, table_size: int) -> list[tuple[int, int]]:
+    """Return the runs ``lo..hi - 1`` of consecutive sets that fit in one request together."""
+    packs, lo, points = [], 0, 0
+    for k, n in enumerate(sizes.tolist()):
+        if k > lo and points + n > table_size:
+            packs.append((lo, k))
+            lo, points = k, 0
+        points += n
+    if lo < len(sizes):
+        packs.append((lo, len(sizes)))
+    return packs
 
 
 def _answer(body: bytes, url: str) -> dict[str, Any]:

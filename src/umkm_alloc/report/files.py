@@ -27,10 +27,15 @@ TABLE_FILES = (
     "skipped_rows.csv",
     "summary.json",
 )
+#: The tables of the delivery trips (``--routes``).
+ROUTE_FILES = ("routes.csv", "route_items.csv", "trips.csv")
 
 
 def result_files(result: Result) -> dict[str, bytes]:
-    """Render every output table of a result as bytes, keyed by file name."""
+    """Render every output table of a result as bytes, keyed by file name.
+
+    :data:`TABLE_FILES`, and with routes (``result.routes``) :data:`ROUTE_FILES` too.
+    """
     return {
         "allocations.csv": to_csv_bytes(
             result.allocations[ALLOCATION_COLUMNS], float_digits={"distance_km": 3}
@@ -41,6 +46,22 @@ def result_files(result: Result) -> dict[str, bytes]:
         "fixed_rows.csv": to_csv_bytes(result.fixed_rows[FIXED_COLUMNS]),
         "skipped_rows.csv": to_csv_bytes(result.skipped_rows[SKIPPED_COLUMNS]),
         "summary.json": summary_json(result),
+        **route_files(result),
+    }
+
+
+def route_files(result: Result) -> dict[str, bytes]:
+    """``routes.csv``, ``route_items.csv`` and ``trips.csv`` (none without routes)."""
+    plan = result.routes
+    if plan is None:
+        return {}
+    from umkm_alloc.routes.model import ITEM_COLUMNS, ROUTE_COLUMNS, TRIP_COLUMNS
+
+    km = {"leg_km": 3, "cumulative_km": 3, "km": 3, "minutes": 1}
+    return {
+        "routes.csv": to_csv_bytes(plan.routes[ROUTE_COLUMNS], float_digits=km),
+        "route_items.csv": to_csv_bytes(plan.items[ITEM_COLUMNS]),
+        "trips.csv": to_csv_bytes(plan.trips[TRIP_COLUMNS], float_digits=km),
     }
 
 
@@ -73,8 +94,8 @@ def write_result(
     stdout
         Writes bytes to standard output (used when ``output`` is ``-``).
     report
-        Also write ``report.xlsx``, ``map.png``, ``map.html`` and ``allocations.gpkg`` into
-        ``out_dir`` (which is then required).
+        Also write ``report.xlsx``, ``map.png``, ``map.html`` and ``allocations.gpkg`` (and,
+        with routes, ``delivery_notes.pdf``) into ``out_dir`` (which is then required).
     lang
         ``en`` or ``id``: language of the report's labels.
 
@@ -97,8 +118,8 @@ def write_result(
     targets: dict[Path, bytes] = {}
     if out_dir is not None:
         ensure_writable_dir(out_dir)
-        for name in TABLE_FILES:
-            if name == "allocations.csv" and output is not None:
+        for name in (*TABLE_FILES, *ROUTE_FILES):
+            if name not in files or (name == "allocations.csv" and output is not None):
                 continue
             targets[out_dir / name] = files[name]
     if output is not None and output != "-":
@@ -138,15 +159,21 @@ def report_files(result: Result, *, lang: str = "en") -> dict[str, bytes]:
     Returns
     -------
     dict of str to bytes
-        ``report.xlsx``, ``map.png``, ``map.html`` and ``allocations.gpkg``.
+        ``report.xlsx``, ``map.png``, ``map.html`` and ``allocations.gpkg``; with routes
+        (``result.routes``) also ``delivery_notes.pdf``, a page per producer.
     """
     scene = build_scene(result, lang=lang)
-    return {
+    files = {
         "report.xlsx": render_xlsx(scene),
         "map.png": render_png(scene),
         "map.html": render_html(scene),
         "allocations.gpkg": render_gpkg(scene),
     }
+    if result.routes is not None:
+        from umkm_alloc.report.notes import render_notes
+
+        files["delivery_notes.pdf"] = render_notes(scene)
+    return files
 
 
 def report_xlsx(result: Result, *, lang: str = "en") -> bytes:

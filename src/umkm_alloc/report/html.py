@@ -14,11 +14,19 @@ import shapely
 import shapely.geometry
 from shapely.ops import polylabel
 
-from umkm_alloc.report.scene import FLOW, LAND, RAMP, Scene, colour, title_lines, zone_colours
+from umkm_alloc.report.scene import (
+    FLOW,
+    LAND,
+    RAMP,
+    TRIP,
+    Scene,
+    colour,
+    title_lines,
+    zone_colours,
+)
 
 _STATIC = "report/static"
 _OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-_TRIP_COLOUR = "#01665e"  # delivery trips: dark teal, apart from the flows and the ramp
 
 
 # ------------------------------------------------ map.html
@@ -93,7 +101,7 @@ def _html_data(scene: Scene) -> dict[str, Any]:
         "bounds": [[round(y0, 5), round(x0, 5)], [round(y1, 5), round(x1, 5)]],
         "osm": _OSM_URL,
         "flow_colour": FLOW,
-        "trip_colour": _TRIP_COLOUR,
+        "trip_colour": TRIP,
         "ramp": list(RAMP),
         "zoned": bool(scene.zones),
         "zones": [{"name": z, "colour": c} for z, c in colours.items()],
@@ -165,19 +173,30 @@ def _label_point(geom: Any, view: Any) -> list[float]:
 
 
 def _trips(scene: Scene) -> list[dict[str, Any]]:
-    """Return the delivery trips of the map's *delivery trips* layer; none yet.
+    """Return the delivery trips of the map's *delivery trips* layer (``--routes``).
 
-    This is where the routes of ``--routes`` enter the map. Each trip is one dict::
+    Each trip is one dict::
 
         {"p": producer_id, "trip": 1, "q": units, "km": 12.3,
          "stops": [store_id, ...], "ll": [[lat, lon], ...]}
 
     ``ll`` is the closed path in visiting order (producer, stops, back to the producer).
     ``map.js`` adds the layer, its switch, its legend line and its popups ("trip 1 of P001:
-    3 stops, 45 units, 12.3 km") whenever this list is not empty; drawn above the flows and
-    below the producers on the shared canvas.
+    3 stops, 45 units, 12.3 km"), and lists each producer's trips in its popup, whenever
+    this list is not empty; drawn above the flows and below the producers on the shared
+    canvas.
     """
-    return list(getattr(scene, "trips", None) or [])
+    return [
+        {
+            "p": t.producer_id,
+            "trip": int(t.trip),
+            "q": int(t.quantity),
+            "km": round(float(t.km), 3),
+            "stops": list(t.stops),
+            "ll": [[round(y, 6), round(x, 6)] for x, y in zip(t.lon, t.lat, strict=True)],
+        }
+        for t in scene.trips.itertuples(index=False)
+    ]
 
 
 def _json_ratio(value: float) -> float | None:

@@ -19,7 +19,9 @@ from umkm_alloc.report.scene import (
     MAP_FRAME,
     NO_RATIO,
     PAGE,
+    PNG_TRIP_LEGS_MAX,
     RAMP,
+    TRIP,
     Scene,
     colour,
     distance_text,
@@ -76,7 +78,9 @@ def _footnote(scene: Scene) -> str:
         f"{scene.text['boundaries']}: {r.boundaries.source}  ·  {scene.text['distance']}: "
         f"{r.backend.describe() if r.backend else distance_text(r.distance)}, "
         f"{limits_text(r.config, r.rules)}  ·  "
-        f"{scene.text['flows_straight']}  ·  umkm-alloc {__version__}"
+        f"{scene.text['flows_straight']}  ·  "
+        + (f"{scene.text['trips_elsewhere']}  ·  " if _hides_trips(scene) else "")
+        + f"umkm-alloc {__version__}"
     )
 
 
@@ -144,6 +148,9 @@ def _draw_map(ax: Any, scene: Scene) -> None:
                 list(segs), colors=FLOW, linewidths=widths, alpha=0.4, zorder=3, capstyle="round"
             )
         )
+    if _draws_trips(scene):
+        paths = [np.column_stack([t.lon, t.lat]) for t in scene.trips.itertuples(index=False)]
+        ax.add_collection(LineCollection(paths, colors=TRIP, linewidths=0.9, alpha=0.85, zorder=4))
     halo = [pe.withStroke(linewidth=2.2, foreground="white", alpha=0.85)]
     view_box = shapely.box(*scene.view)
     for name, geom in zip(kec["nama"], kec.geometry, strict=True):
@@ -201,6 +208,21 @@ def _draw_map(ax: Any, scene: Scene) -> None:
         spine.set_edgecolor("#666666")
     _scale_bar(ax, scene.view)
     _north_arrow(ax, scene.text["north"])
+
+
+def _trip_legs(scene: Scene) -> int:
+    """Legs of all delivery trips (stops and rides home)."""
+    return int(sum(len(stops) + 1 for stops in scene.trips["stops"]))
+
+
+def _draws_trips(scene: Scene) -> bool:
+    """Whether map.png draws the delivery trips: there are some, and few enough to read."""
+    return 0 < _trip_legs(scene) <= PNG_TRIP_LEGS_MAX
+
+
+def _hides_trips(scene: Scene) -> bool:
+    """Whether there are delivery trips too many to draw (the footnote says where they are)."""
+    return _trip_legs(scene) > PNG_TRIP_LEGS_MAX
 
 
 def _scale_bar(ax: Any, view: tuple[float, float, float, float]) -> None:
@@ -320,6 +342,9 @@ def _draw_legend(fig: Any, scene: Scene) -> None:
     ]
     kec_label = t["kecamatan_no_zone"] if scene.zones else t["kecamatan"]
     names = [t["legend_store"], kec_label, t["kab_border"]]
+    if _draws_trips(scene):
+        handles.append(Line2D([], [], color=TRIP, linewidth=1.2))
+        names.append(t["legend_trip"])
     if scene.producers["ratio"].isna().any() or scene.stores["ratio"].isna().any():
         handles.append(
             Line2D([], [], marker="o", markersize=5, **{**grey, "markerfacecolor": NO_RATIO})

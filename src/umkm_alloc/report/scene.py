@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -20,6 +20,11 @@ from umkm_alloc.summary import Summary
 RAMP = ("#d73027", "#fc8d59", "#fee090", "#ffffbf", "#e0f3f8", "#91bfdb", "#4575b4")
 NO_RATIO = "#9e9e9e"
 FLOW = "#3a2f7a"
+TRIP = "#01665e"  # delivery trips: dark teal, apart from the flows and the ramp
+#: map.png draws the delivery trips when they have at most this many legs (a pilot of a few
+#: kecamatan); more would hide the flows, and the footnote points to map.html and
+#: delivery_notes.pdf instead.
+PNG_TRIP_LEGS_MAX = 150
 LAND = "#f3f0e8"
 EDGE = "#9a968c"
 KAB_EDGE = "#5e5a52"
@@ -61,7 +66,8 @@ class Scene:
     store) pair with allocated units; ``kecamatan`` the polygons in view with the figures
     of ``summary.by_kecamatan``; ``zones`` the configured zones of the run's
     :class:`~umkm_alloc.rules.ZoneMap` (``()``: none, and no zone is shown); ``view`` the
-    map extent (lon/lat).
+    map extent (lon/lat); ``trips`` the delivery trips of ``--routes`` (no rows without),
+    one row per trip with its closed path (see :func:`trip_paths`).
     """
 
     result: Result
@@ -74,6 +80,7 @@ class Scene:
     kecamatan: gpd.GeoDataFrame
     zones: tuple[str, ...]
     view: tuple[float, float, float, float]
+    trips: pd.DataFrame = field(default_factory=lambda: trip_paths(None, {}))
 
 
 def build_scene(result: Result, *, lang: str) -> Scene:
@@ -98,6 +105,7 @@ def build_scene(result: Result, *, lang: str) -> Scene:
         kecamatan=kecamatan,
         zones=summary.zones,
         view=view,
+        trips=trip_paths(result.routes, _places(producers, stores)),
     )
 
 
@@ -193,6 +201,50 @@ def _links(alloc: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFrame) -
             }
         )
     return pd.DataFrame(records, columns=columns)
+
+
+def _places(producers: pd.DataFrame, stores: pd.DataFrame) -> dict[str, dict[str, tuple]]:
+    """``(lon, lat)`` of every producer and store id."""
+    return {
+        kind: dict(zip(rows["id"], zip(rows["lon"], rows["lat"], strict=True), strict=True))
+        for kind, rows in (("producer", producers), ("store", stores))
+    }
+
+
+#: Columns of :attr:`Scene.trips`.
+TRIP_PATH_COLUMNS = ["producer_id", "trip", "stops", "quantity", "km", "minutes", "lon", "lat"]
+
+
+def trip_paths(plan: Any, places: Mapping[str, Mapping[str, tuple]]) -> pd.DataFrame:
+    """One row per delivery trip of ``plan`` (a ``RoutePlan`` or ``None``) with its path.
+
+    ``stops`` lists the store ids in riding order; ``lon`` and ``lat`` the closed path:
+    the producer, each stop, the producer again.
+    """
+    if plan is None or plan.trips.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in TRIP_PATH_COLUMNS})
+    trips = plan.trips
+    stops = plan.routes[plan.routes["store_id"] != ""]
+    cuts = np.cumsum(trips["stops"].to_numpy())[:-1]
+    where, home = places["store"], places["producer"]
+    rows = []
+    for trip, ids in zip(
+        trips.itertuples(index=False), np.split(stops["store_id"].to_numpy(), cuts), strict=True
+    ):
+        path = [home[trip.producer_id], *(where[s] for s in ids), home[trip.producer_id]]
+        rows.append(
+            {
+                "producer_id": str(trip.producer_id),
+                "trip": int(trip.trip),
+                "stops": [str(s) for s in ids],
+                "quantity": int(trip.quantity),
+                "km": float(trip.km),
+                "minutes": float(trip.minutes),
+                "lon": [float(xy[0]) for xy in path],
+                "lat": [float(xy[1]) for xy in path],
+            }
+        )
+    return pd.DataFrame(rows, columns=TRIP_PATH_COLUMNS)
 
 
 def _view(

@@ -14,6 +14,7 @@ from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
 from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS
 from umkm_alloc.io.write import guard_formula, workbook_bytes
 from umkm_alloc.report.scene import Scene, distance_text
+from umkm_alloc.routes.model import ROUTE_COLUMNS
 from umkm_alloc.summary import Summary
 
 _MAX_WIDTH = 70  # characters: the widest a column is made; longer text wraps
@@ -39,6 +40,9 @@ def render_xlsx(scene: Scene) -> bytes:
     )
     _table_sheet(wb, t["unmet_demand"], result.unmet_demand[UNMET_COLUMNS])
     _table_sheet(wb, t["unused_supply"], result.unused_supply[UNUSED_COLUMNS])
+    if result.routes is not None:
+        km = {"leg_km": "0.000", "cumulative_km": "0.000"}
+        _table_sheet(wb, t["routes"], result.routes.routes[ROUTE_COLUMNS], formats=km)
     ratio = {"fill_rate": "0.0%"}
     _table_sheet(wb, t["by_kecamatan"], _by_kecamatan(scene.summary), formats=ratio)
     if scene.summary.zones:
@@ -206,6 +210,7 @@ def _summary_sheet(ws: Any, scene: Scene) -> None:
     for p in s.by_product:
         cells = [p.product or "-", p.supply, p.demand, p.allocated, p.fill_rate]
         add(cells, count, count, count, ratio)
+    _routes_rows(add, scene)
     add([])
     add([t["parameters"]], bold=True)
     for key, value in sorted(s.params.items()):
@@ -235,6 +240,27 @@ def _summary_sheet(ws: Any, scene: Scene) -> None:
     _style_header(ws, 2)
     ws.freeze_panes = "A2"
     _fit_widths(ws, widths)
+
+
+def _routes_rows(add: Any, scene: Scene) -> None:
+    """Add the delivery trips' totals and overloaded producers, on the Summary sheet."""
+    t, r = scene.text, scene.summary.routes
+    if r is None:
+        return
+    add([])
+    add([t["n_trips"], r.trips], "#,##0", bold=True)
+    add([t["trip_km"], r.km], "#,##0.0")
+    add([t["trip_km_direct"], r.km_direct], "#,##0.0")
+    add([t["trip_saving"], r.saving_pct / 100.0], "0.0%")
+    add([t["trip_hours"], r.hours], "#,##0.0")
+    for label, value in (
+        (t["overloaded"].format(hours=f"{r.max_day_hours:g}"), len(r.overloaded)),
+        (t["over_long_trips"], r.over_long_trips),
+        (t["distance_fallbacks"], r.distance_fallbacks),
+    ):
+        add([label, value], "#,##0")
+    for day in r.overloaded:
+        add([f"  {day.producer_id} {day.producer_name}", day.hours], "0.00")
 
 
 def _print_setup(ws: Any, text: Mapping[str, str], *, table: bool) -> None:

@@ -10,6 +10,8 @@ module             step
 ``exact``          subset dynamic programmes (exact up to 12 stops)
 ``search``         PyVRP's iterated local search beyond (fixed seed and iterations)
 ``tables``         routes, items, trips, days and the totals of ``summary.json``
+``deliveries``     ``plan_deliveries``: a run's allocation planned with its backend
+``summary``        the ``routes`` section of ``summary.json``
 =================  ===============================================================
 """
 
@@ -19,7 +21,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from umkm_alloc.routes.measure import geodesic_measure, pair_measure, per_set
+    from umkm_alloc.routes.deliveries import plan_deliveries
+    from umkm_alloc.routes.measure import backend_measure, geodesic_measure, pair_measure, per_set
     from umkm_alloc.routes.model import (
         DAY_COLUMNS,
         ITEM_COLUMNS,
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
 # Imported on first use, so that worker processes (which need only ``routes.trips``) do not
 # pay for pandas, shapely and pyproj.
 _HOME = {
+    "backend_measure": "measure",
+    "plan_deliveries": "deliveries",
     "geodesic_measure": "measure",
     "pair_measure": "measure",
     "per_set": "measure",
@@ -72,9 +77,11 @@ __all__ = [
     "RoutePlan",
     "SiteSets",
     "Sites",
+    "backend_measure",
     "geodesic_measure",
     "pair_measure",
     "per_set",
+    "plan_deliveries",
     "plan_routes",
 ]
 

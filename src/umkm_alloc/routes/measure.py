@@ -6,7 +6,8 @@ has no figure: the shape of every distance backend's ``travel``. :func:`pair_mea
 for every ordered pair of every site set in one call, so a vectorised or table-based backend
 answers at once; where it has no figure a *fallback* (geodesic x circuity, say) stands in and
 the leg is marked estimated. :func:`per_set` adapts a function that measures one
-:class:`Sites` at a time (an OSRM table request, say).
+:class:`Sites` at a time (an OSRM table request, say). :func:`backend_measure` measures with a
+run's distance backend (its :meth:`~umkm_alloc.distance.DistanceBackend.leg_matrices`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from umkm_alloc.distance.base import geodesic_km
+from umkm_alloc.distance.base import DistanceBackend, Points, SetCells, geodesic_km
 from umkm_alloc.routes.model import Legs, LegSets, Measure, Sites, SiteSets, matrix_start
 
 #: ``(lon1, lat1, lon2, lat2, keys1, keys2) -> (km, minutes or None)`` of matched pairs.
@@ -50,6 +51,41 @@ def geodesic_measure(circuity: float = 1.4) -> Measure:
         return geodesic_km(lon1, lat1, lon2, lat2) * circuity, None
 
     return pair_measure(pairs, symmetric=True)
+
+
+def backend_measure(backend: DistanceBackend, *, circuity: float = 1.4) -> Measure:
+    """Return the measure of a distance backend, geodesic x ``circuity`` where it has no figure.
+
+    Parameters
+    ----------
+    backend
+        The run's backend; its :meth:`~umkm_alloc.distance.DistanceBackend.leg_matrices`
+        measures every set at once.
+    circuity
+        Road km per straight-line km of the stand-in for a leg the backend has no figure for
+        (a store-to-store leg a ``matrix:`` does not list, say); such legs are marked
+        estimated, and their minutes unknown.
+
+    Returns
+    -------
+    Measure
+    """
+
+    def measure(sets: SiteSets) -> LegSets:
+        km, minutes = backend.leg_matrices(Points(sets.lon, sets.lat, sets.keys), sets.sizes)
+        km = np.array(km, float)
+        minutes = None if minutes is None else np.array(minutes, float)
+        missing = ~np.isfinite(km)
+        if not missing.any():
+            return LegSets(km, minutes)
+        cells = SetCells.of(sets.sizes)
+        u, v = cells.u[missing], cells.v[missing]
+        km[missing] = geodesic_km(sets.lon[u], sets.lat[u], sets.lon[v], sets.lat[v]) * circuity
+        if minutes is not None:
+            minutes[missing] = np.nan
+        return LegSets(km, minutes, missing)
+
+    return measure
 
 
 def pair_measure(

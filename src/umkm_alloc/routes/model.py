@@ -244,7 +244,9 @@ class RoutePlan:
     ----------
     routes
         One row per stop in riding order (:data:`ROUTE_COLUMNS`); ``leg_km`` from the previous
-        stop (or the producer), ``cumulative_km`` since leaving the producer.
+        stop (or the producer), ``cumulative_km`` since leaving the producer. Each trip ends
+        with its ride home: a row after the last stop with no store and no units, so that
+        ``leg_km`` sums to the trip's ``km``.
     items
         The products delivered at each stop (:data:`ITEM_COLUMNS`).
     trips

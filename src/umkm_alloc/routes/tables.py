@@ -6,6 +6,10 @@ are sums of unrounded figures, rounded once.
 
 A store visited more than once (full loads, then the remainder) gets its products in name
 order, filling its visits in trip order.
+
+``routes`` ends every trip with a row for the ride home: ``stop`` one after the last store,
+``store_id`` and ``store_name`` empty, ``quantity`` 0, ``leg_km`` the way back and
+``cumulative_km`` the trip's km; so ``leg_km`` sums to the km of ``trips``.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class _Stops:
     load: np.ndarray
     leg_km: np.ndarray
     cumulative_km: np.ndarray
+    home_km: np.ndarray  # per trip: the ride home
 
 
 def tabulate(links: Links, legs: LegSets, trips: Trips, options: RouteOptions) -> RoutePlan:
@@ -121,6 +126,7 @@ def _ridden(layout: Layout, legs: LegSets, trips: Trips, options: RouteOptions) 
         load=trips.loads[trip, pos],
         leg_km=leg_km[trip, pos],
         cumulative_km=running[trip, pos],
+        home_km=leg_km[np.arange(len(count)), count],
     )
 
 
@@ -132,21 +138,26 @@ def _numbers(owner: np.ndarray) -> np.ndarray:
 
 
 def _routes(links: Links, done: _Stops) -> pd.DataFrame:
-    owner = done.owner[done.trip]
-    return pd.DataFrame(
+    """Return the stops in riding order, each trip closed by its ride home (see the module)."""
+    trips = np.arange(len(done.owner))
+    trip = np.concatenate([done.trip, trips])
+    home = np.full(len(trips), "", object)
+    table = pd.DataFrame(
         {
-            "producer_id": links.producer_ids[owner],
-            "producer_name": links.producer_names[owner],
-            "trip": done.number[done.trip],
-            "stop": done.stop,
-            "store_id": links.store_ids[done.link],
-            "store_name": links.store_names[done.link],
-            "quantity": done.load,
-            "leg_km": done.leg_km.round(3),
-            "cumulative_km": done.cumulative_km.round(3),
+            "producer_id": links.producer_ids[done.owner[trip]],
+            "producer_name": links.producer_names[done.owner[trip]],
+            "trip": done.number[trip],
+            "stop": np.concatenate([done.stop, done.count + 1]),
+            "store_id": np.concatenate([links.store_ids[done.link], home]),
+            "store_name": np.concatenate([links.store_names[done.link], home]),
+            "quantity": np.concatenate([done.load, np.zeros(len(trips), done.load.dtype)]),
+            "leg_km": np.concatenate([done.leg_km, done.home_km]).round(3),
+            "cumulative_km": np.concatenate([done.cumulative_km, done.km]).round(3),
         },
         columns=ROUTE_COLUMNS,
     )
+    order = np.lexsort((table["stop"].to_numpy(), trip))
+    return table.iloc[order].reset_index(drop=True)
 
 
 def _items(links: Links, done: _Stops) -> pd.DataFrame:

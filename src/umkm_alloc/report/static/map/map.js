@@ -91,6 +91,15 @@
       return esc(unitsOf(i[1], i[0]));
     }).join("<br>");
   }
+  var tripsOf = {};
+  (D.trips || []).forEach(function (t) { (tripsOf[t.p] = tripsOf[t.p] || []).push(t); });
+  function tripList(list) {  // "Delivery trips:" then "1: S1 -> S2 (45 units, 12.3 km)"
+    if (!list || !list.length) { return ""; }
+    return "<br>" + esc(cap(T.trips)) + ":" + list.map(function (t) {
+      return "<br>" + esc(t.trip) + ": " + t.stops.map(esc).join(" &rarr; ") + " (" +
+        esc(units(t.q) + ", " + km(t.km)) + ")";
+    }).join("");
+  }
   function tripPopup(t) {
     var p = byId.producer[t.p];
     var title = fill(T.trip_title, {trip: t.trip, producer: p && p.name ? p.name : t.p});
@@ -148,7 +157,8 @@
       color: "#222", weight: 1, fillOpacity: 0.92})
       .bindPopup(who("producer", p.id) + "<br>" + place(p) +
         itemTable(p.items, [T.capacity, T.supplied]) + esc(cap(T.share_used)) + ": " +
-        pct(ratio(p.allocated, p.qty)) + linkList(byP[p.id], "s", T.supplies));
+        pct(ratio(p.allocated, p.qty)) + linkList(byP[p.id], "s", T.supplies) +
+        tripList(tripsOf[p.id]));
   }));
 
   var stores = L.layerGroup(D.stores.map(function (s) {
