@@ -23,6 +23,7 @@ from typing import Any
 from umkm_alloc.distance.spec import DistanceSpec, parse_distance_spec
 from umkm_alloc.errors import ConfigError, UsageError
 from umkm_alloc.labels import check_lang
+from umkm_alloc.objectives import check_objective, mode_of
 
 #: Options of a run that do not change its result (not recorded in ``summary.json``).
 NOT_RESULT_PARAMS = ("osm_cache", "osrm_table_size", "osrm_timeout", "osrm_retries")
@@ -106,6 +107,17 @@ class AssignConfig:
         ``all`` (every sheet that has the header), or ``None`` for the first.
     header_row
         Line (sheet row) of the header in both inputs; ``None`` finds it in the first 30 rows.
+    objective
+        ``efficient`` (most units, then least unit-km) or ``fair`` (most units, then every
+        UMKM's share of its capacity lexicographically max-min, then least unit-km); see
+        :mod:`umkm_alloc.allocate.fair`.
+    min_order
+        Between the two: the least unit-km at the most units with every UMKM in reach given at
+        least ``min(N, floor of its fair share)`` units; ``None`` for none.
+    fairness_budget
+        Between the two: the fairest allocation at the most units whose unit-km is at most
+        this many percent above the efficient one's; ``None`` for none. ``min_order`` and
+        ``fairness_budget`` exclude each other and ``objective = "fair"``.
     config_file
         The TOML file of the supply rules (``[zones]``, ``[rules]`` ...), read once, when the
         config is made. Its ``[assign]`` table is applied by :meth:`from_file` and
@@ -128,6 +140,9 @@ class AssignConfig:
     strict: bool = False
     sheet: str | None = None
     header_row: int | None = None
+    objective: str = "efficient"
+    min_order: int | None = None
+    fairness_budget: float | None = None
     config_file: Path | None = field(default=None, compare=False, metadata=_INTERNAL)
     #: The parsed ``config_file`` (read by :func:`resolve_assign`, else when the config is made).
     config_doc: Mapping[str, Any] | None = field(
@@ -161,6 +176,7 @@ class AssignConfig:
             )
         if self.osrm_retries < 0:
             raise UsageError(f"--osrm-retries {self.osrm_retries} is not allowed; give 0 or more")
+        check_objective(self)
         spec = parse_distance_spec(self.distance)
         if self.max_minutes is not None and spec.scheme == "geodesic":
             raise UsageError(
@@ -194,6 +210,11 @@ class AssignConfig:
         if unknown:
             raise TypeError(f"AssignConfig.from_file() got unknown options: {', '.join(unknown)}")
         return resolve_assign(options, config_file=Path(config_file))[0]
+
+    @property
+    def mode(self) -> str:
+        """Return what is solved: ``efficient``, ``fair``, ``min_order`` or ``fairness_budget``."""
+        return mode_of(self)
 
     @property
     def distance_spec(self) -> DistanceSpec:

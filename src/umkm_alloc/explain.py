@@ -70,7 +70,9 @@ def explain(
         the distance and another rule would also exclude the pair, that one follows after
         ``; also``) and ``rule_kind`` its machine name (:data:`umkm_alloc.rules.REASONS`; no
         route and ``--max-minutes`` count as ``beyond_distance``); ``quantity`` is what flows
-        on the pair.
+        on the pair. In a fair mode (``--objective fair``, ``--min-order``,
+        ``--fairness-budget``) the columns of :data:`umkm_alloc.explain_fair.WHY_COLUMNS`
+        follow: each row's producer's share, fair share, and why it got no more.
     """
     if store is None and producer is None:
         raise UsageError("explain needs --store ID or --producer ID (or both)")
@@ -82,7 +84,12 @@ def explain(
     pairs = producers.reset_index(names="p").merge(
         stores.reset_index(names="s"), on="product_key", suffixes=("_p", "_s")
     )
-    return _describe(result, pairs)
+    table = _describe(result, pairs)
+    if result.fair is not None:  # a fair mode: why each producer got no more
+        from umkm_alloc.explain_fair import add_limits
+
+        table = add_limits(result, table)
+    return table
 
 
 def _select(

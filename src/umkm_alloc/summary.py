@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from umkm_alloc import __version__
+from umkm_alloc.fairness import Fairness, fairness
 from umkm_alloc.rules.model import CHAIN, FORBID, ZONE_MODE
 
 if TYPE_CHECKING:
@@ -184,6 +185,8 @@ class Summary:
         (configured zones in file order, then the kecamatan that form a zone of their own).
     zones
         The configured zone names, in file order; ``()`` when the rules set no zones.
+    fairness
+        Shares of the UMKM and the price of fairness (:class:`~umkm_alloc.fairness.Fairness`).
     """
 
     version: str
@@ -199,6 +202,7 @@ class Summary:
     by_kecamatan: tuple[KecamatanRow, ...]
     by_zone: tuple[ZoneRow, ...]
     zones: tuple[str, ...]
+    fairness: Fairness
 
     @property
     def fill_rate(self) -> float | None:
@@ -229,6 +233,7 @@ class Summary:
             "unused_by_reason": _reasons_json(self.unused_by_reason),
             "by_product": [row.to_json() for row in self.by_product],
             "by_kecamatan": [row.to_json() for row in self.by_kecamatan],
+            "fairness": self.fairness.to_json(),
         }
 
 
@@ -252,10 +257,11 @@ def summarize(result: Result) -> Summary:
     supply, demand = int(producers["qty"].sum()), int(stores["qty"].sum())
     allocated = int(alloc["quantity"].sum())
     by_kecamatan = _by_kecamatan(result)
+    unit_km = float((alloc["quantity"] * alloc["distance_km"]).sum())
     return Summary(
         version=__version__,
         units=Units(supply, demand, allocated, demand - allocated, supply - allocated),
-        unit_km=float((alloc["quantity"] * alloc["distance_km"]).sum()),
+        unit_km=unit_km,
         counts=_counts(result),
         files=tuple(
             InputFile(
@@ -282,6 +288,7 @@ def summarize(result: Result) -> Summary:
         by_kecamatan=by_kecamatan,
         by_zone=_by_zone(result, by_kecamatan),
         zones=result.zone_map.zone_names[: result.zone_map.configured],
+        fairness=fairness(result, unit_km=unit_km),
     )
 
 

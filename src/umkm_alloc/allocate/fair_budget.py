@@ -67,6 +67,7 @@ def budget_allocation(
     budget_pct: float,
     producer_key: np.ndarray | None = None,
     store_key: np.ndarray | None = None,
+    efficient_flow: np.ndarray | None = None,
 ) -> FairSolution:
     """Fairest allocation at the most units whose unit-km is within ``budget_pct`` % of efficient.
 
@@ -74,6 +75,10 @@ def budget_allocation(
     ----------
     supply, umkm, demand, arc_from, arc_to, arc_km, producer_key, store_key
         As for :func:`umkm_alloc.allocate.fair.fair_allocation`.
+    efficient_flow
+        Optional: the efficient allocation of the same arcs (in the order given), if the
+        caller has it: it is the search's starting point and its yardstick (else it is solved
+        here).
     budget_pct
         Extra unit-km allowed over the efficient allocation, in percent (>= 0).
 
@@ -102,7 +107,10 @@ def budget_allocation(
     )
     levels = problem.levels()
     g = problem.graph
-    efficient = solve_allocation(g.row_cap, g.demand, g.arc_from, g.arc_to, g.arc_km).flow
+    if efficient_flow is not None:
+        efficient = problem.canonical(efficient_flow)
+    else:
+        efficient = solve_allocation(g.row_cap, g.demand, g.arc_from, g.arc_to, g.arc_km).flow
     found = _search(g, levels, efficient, budget_pct)
     base = _unit_km(g, efficient)
     detail = {

@@ -21,6 +21,7 @@ from umkm_alloc.rules.model import ELIGIBLE, Rules
 from umkm_alloc.rules.zones import ZoneMap
 
 if TYPE_CHECKING:
+    from umkm_alloc.allocate.fair_run import FairRun
     from umkm_alloc.summary import Summary
 
 ALLOCATION_COLUMNS = [
@@ -72,6 +73,9 @@ class Result:
         The distance backend of the run (``explain`` measures with it).
     summary
         The run's :class:`~umkm_alloc.summary.Summary`, computed once on first use.
+    fair
+        In a fair mode (``config.mode`` is not ``efficient``): what it solved, with the
+        efficient flow beside it (:class:`~umkm_alloc.allocate.fair_run.FairRun`); else ``None``.
     """
 
     config: AssignConfig
@@ -94,6 +98,7 @@ class Result:
     skipped_rows: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["file", "line", "reason"]), compare=False
     )
+    fair: FairRun | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def summary(self) -> Summary:
@@ -151,8 +156,9 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
             arcs["s"].to_numpy()[eligible],
             arcs["km"].to_numpy()[eligible],
         )
+        fair = _solve_fair(config, producers, stores, arcs[eligible], solution.flow)
         flow = np.zeros(len(arcs), dtype=np.int64)
-        flow[eligible] = solution.flow
+        flow[eligible] = solution.flow if fair is None else fair.solution.flow
         arcs["flow"] = flow
     with timed("tabulate", timings, note):
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
@@ -180,6 +186,32 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         timings=timings,
         backend=backend,
         skipped_rows=inputs.skipped_rows,
+        fair=fair,
+    )
+
+
+def _solve_fair(
+    config: AssignConfig,
+    producers: pd.DataFrame,
+    stores: pd.DataFrame,
+    eligible: pd.DataFrame,
+    efficient_flow: np.ndarray,
+) -> FairRun | None:
+    """Solve the run's fair mode, if it has one (the efficient flow is reused and kept)."""
+    if config.mode == "efficient":
+        return None
+    from umkm_alloc.allocate.fair_run import solve_fair
+
+    return solve_fair(
+        config.mode,
+        producers=producers,
+        stores=stores,
+        arc_from=eligible["p"].to_numpy(),
+        arc_to=eligible["s"].to_numpy(),
+        arc_km=eligible["km"].to_numpy(),
+        efficient_flow=efficient_flow,
+        min_order=config.min_order,
+        fairness_budget=config.fairness_budget,
     )
 
 

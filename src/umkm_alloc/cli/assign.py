@@ -42,6 +42,9 @@ def assign_command(
     strict: o.Strict = None,
     sheet: o.Sheet = None,
     header_row: o.HeaderRow = None,
+    objective: o.Objective = None,
+    min_order: o.MinOrder = None,
+    fairness_budget: o.FairnessBudget = None,
     quiet: o.Quiet = False,
     verbose: o.Verbose = False,
 ) -> None:

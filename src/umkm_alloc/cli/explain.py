@@ -71,6 +71,9 @@ def explain_command(
     osrm_retries: o.OsrmRetries = None,
     sheet: o.Sheet = None,
     header_row: o.HeaderRow = None,
+    objective: o.Objective = None,
+    min_order: o.MinOrder = None,
+    fairness_budget: o.FairnessBudget = None,
     fmt: FormatOpt = ExplainFormat.table,
     data_output: DataOut = "-",
     verbose: o.Verbose = False,
@@ -102,7 +105,8 @@ def explain_command(
             render_explanation(console, table, result, store=store, producer=producer)
             return
         if fmt is ExplainFormat.csv:
-            data = to_csv_bytes(table, float_digits={"distance_km": 3, "minutes": 1})
+            shares = {c: 6 for c in ("umkm_share", "fair_share", "blocker_share") if c in table}
+            data = to_csv_bytes(table, float_digits={"distance_km": 3, "minutes": 1, **shares})
         else:
             records = json.loads(table.to_json(orient="records", double_precision=3))
             data = (json.dumps(records, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
