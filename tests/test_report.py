@@ -40,6 +40,7 @@ SHEETS_EN = [
     "Unmet demand",
     "Unused supply",
     "By kecamatan",
+    "Fairness",
     "Rejected rows",
 ]
 SHEETS_ID = [
@@ -48,6 +49,7 @@ SHEETS_ID = [
     "Permintaan tak terpenuhi",
     "Kapasitas tak terpakai",
     "Per kecamatan",
+    "Keadilan",
     "Baris ditolak",
 ]
 
@@ -213,7 +215,7 @@ def test_by_zone_sheet_only_when_zones_are_configured(small, small_dir):
     assert "By zone" not in _workbook(report_xlsx(small)).sheetnames
     zoned = _assign_small(small_dir, ZONES)
     wb = _workbook(report_xlsx(zoned))
-    assert wb.sheetnames == [*SHEETS_EN[:5], "By zone", SHEETS_EN[5]]
+    assert wb.sheetnames == [*SHEETS_EN[:5], "By zone", *SHEETS_EN[5:]]
     rows = {r[0]: r for r in wb["By zone"].iter_rows(min_row=2, values_only=True)}
     header = [c.value for c in wb["By zone"][1]]
     assert set(rows) == {"Pantura", "Tengah", "Anyar"}  # Anyar: a zone of its own
