@@ -72,30 +72,21 @@ class Network:
     costs: list[np.ndarray]
     supply: np.ndarray
     kept: np.ndarray
-    #: Integer cost units per unit of cost of each node's solve (set by :meth:`solve`).
-    scale: np.ndarray | None = None
 
     @classmethod
     def on(
-        cls,
-        graph: Graph,
-        keep: np.ndarray,
-        keep_row: np.ndarray,
-        n_hubs: int,
-        *,
-        part: np.ndarray | None = None,
+        cls, graph: Graph, keep: np.ndarray, keep_row: np.ndarray, n_hubs: int
     ) -> tuple[Network, np.ndarray]:
         """Build the UMKM -> rows -> stores -> sink network, with ``n_hubs`` hubs per part.
 
         Node ids: UMKM ``u``, rows ``n_u + r``, stores ``n_u + n_r + s``, then hub ``h`` of
         part ``p`` at ``hub[p] + h``. Arcs so far: UMKM -> row (its capacity, where
         ``keep_row``), row -> store (the arcs ``keep``, at their km) and store -> hub 0 (the
-        sink, demand). Returns the network and ``hub``. The parts are the connected parts
-        over the arcs kept, or ``part`` (a label per UMKM, row and store node) when given.
+        sink, demand). Returns the network and ``hub``.
         """
         n_u, n_r, n_s = graph.n_umkm, len(graph.row_cap), len(graph.demand)
         base = n_u + n_r + n_s
-        node_part = graph.parts(keep, keep_row) if part is None else part
+        node_part = graph.parts(keep, keep_row)
         _, node_part = np.unique(node_part, return_inverse=True)
         n_parts = int(node_part.max()) + 1 if len(node_part) else 0
         hub = base + np.arange(n_parts, dtype=np.int64) * n_hubs
@@ -155,10 +146,9 @@ class Network:
         costs = np.concatenate(self.costs)
         flow = np.zeros(len(tails), dtype=np.int64)
         local = np.zeros(self.n_nodes, dtype=np.int64)
-        self.scale = np.ones(self.n_nodes)
         for nodes, arcs in _batches(self.part, tails, self.supply):
             local[nodes] = np.arange(len(nodes))
-            flow[arcs], self.scale[nodes] = _solve_part(
+            flow[arcs] = _solve_part(
                 local[tails[arcs]],
                 local[heads[arcs]],
                 caps[arcs],
@@ -232,8 +222,8 @@ def _solve_part(
     costs: np.ndarray,
     supply: np.ndarray,
     max_exp: int,
-) -> tuple[np.ndarray, float]:
-    """One part, with the largest integer cost scale that cannot overflow; flow and scale."""
+) -> np.ndarray:
+    """One part, with the largest integer cost scale that cannot overflow."""
     bound = int(supply[supply > 0].sum())
     top = float(np.abs(costs).max()) if len(costs) else 0.0
     for exp in range(max_exp, _MIN_EXP - 1, -1):
@@ -243,7 +233,7 @@ def _solve_part(
             continue
         flow = _run(tails, heads, caps, np.rint(costs * scale).astype(np.int64), supply)
         if flow is not None:
-            return flow, scale
+            return flow
     raise UmkmAllocError(
         "the allocation is too large for exact integer costs (units x distance overflow); "
         "split the job by region"
