@@ -190,7 +190,7 @@ def test_explain_says_why_a_producer_got_no_more(job):
         "explain", producers, stores, "--min-order", "5", "--producer", "P3", "--format", "json"
     )
     record = json.loads(as_json.stdout)[0]
-    assert record["why_not_more"] == "stores_full" and record["blocker_id"] == "P2"
+    assert record["why_not_more"] == "unit_km" and record["blocker_id"] == "P2"
     assert "--min-order 5 guarantees each UMKM 5 units" in record["why_not_more_text"]
     # the efficient objective keeps the table as it was
     plain = run("explain", producers, stores, "--producer", "P3", "--format", "csv")

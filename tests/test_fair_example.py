@@ -206,7 +206,7 @@ def test_explain_reasons_hold_in_the_tables(mode):
     for ident, row in limits.iterrows():
         kinds.add(row["why_not_more"])
         assert row["umkm_share"] == pytest.approx(mine.loc[ident, "share"])
-        assert row["why_not_more"] in ("lower_share", "stores_full")
+        assert row["why_not_more"] in ("lower_share", "stores_full", "rounding", "unit_km")
         # every store named is full
         text = row["why_not_more_text"]
         assert text.startswith("every store it could still supply is full: ")
@@ -218,6 +218,7 @@ def test_explain_reasons_hold_in_the_tables(mode):
             assert row["blocker_share"] <= row["umkm_share"]
         else:
             assert row["blocker_share"] > row["umkm_share"]
+            assert row["why_not_more"] == ("rounding" if "objective" in mode else "unit_km")
             if "objective" in mode:  # only by the rounding: one unit less is below its fair share
                 assert (
                     blocker["allocated"] - 1 < fair_share[row["blocker_id"]] * blocker["capacity"]

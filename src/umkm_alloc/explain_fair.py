@@ -1,9 +1,13 @@
 """``explain`` in the fair modes: why a UMKM did not get more units.
 
 Every producer in an ``explain`` table gets its share, its exact fair share, and the reason
-it got no more (:class:`~umkm_alloc.allocate.fair_figures.Residual`): no capacity, no store in
-reach, all its capacity used, every store it could still supply full, or a unit more would
-lower a share no higher than its own elsewhere (naming that producer and its share).
+it got no more (from :class:`~umkm_alloc.allocate.fair_figures.Residual`), one of
+:data:`WHY_KINDS`: no capacity, no store in reach, all its capacity used, every store it could
+still supply full (and only it supplies them), or a unit more would have to come from another
+UMKM along a chain of full stores, and the best-off of those (named, with its share) is no
+better off (``lower_share``), better off only by the rounding to whole units (``rounding``,
+``fair`` only) or better off, but the mode's unit-km decided (``unit_km``, ``--min-order`` and
+``--fairness-budget``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,16 @@ WHY_COLUMNS = [
     "blocker_share",
 ]
 _SHOW_STORES = 3
+#: Values of ``why_not_more``.
+WHY_KINDS = (
+    "no_capacity",
+    "no_store_in_reach",
+    "full_capacity",
+    "stores_full",
+    "lower_share",
+    "rounding",
+    "unit_km",
+)
 
 
 def add_limits(result: Result, table: pd.DataFrame) -> pd.DataFrame:
@@ -56,10 +70,9 @@ def producer_limits(result: Result, producer_ids: list[str]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        :data:`WHY_COLUMNS`: ``why_not_more`` is the kind (see
-        :class:`~umkm_alloc.allocate.fair_figures.Limit`), ``why_not_more_text`` the reason in
-        words; shares are allocated / capacity (``fair_share``: the exact fair share of
-        ``--objective fair``).
+        :data:`WHY_COLUMNS`: ``why_not_more`` is one of :data:`WHY_KINDS`,
+        ``why_not_more_text`` the reason in words; shares are allocated / capacity
+        (``fair_share``: the exact fair share of ``--objective fair``).
     """
     run = result.fair
     if run is None:
@@ -85,8 +98,8 @@ def producer_limits(result: Result, producer_ids: list[str]) -> pd.DataFrame:
                 "producer_id": ident,
                 "umkm_share": limit.share,
                 "fair_share": float(fair_share[u]),
-                "why_not_more": limit.kind,
-                "why_not_more_text": _text(result, run, limit, fair_share),
+                "why_not_more": _kind(limit, run.mode),
+                "why_not_more_text": _text(result, run, u, limit, fair_share),
                 "blocker_id": blocker,
                 "blocker_share": limit.blocker_share,
             }
@@ -106,8 +119,15 @@ def _stores(result: Result, rows: tuple[int, ...]) -> str:
     return ", ".join(named[:_SHOW_STORES]) + more
 
 
-def _text(result: Result, run: FairRun, limit: Limit, fair_share: np.ndarray) -> str:
-    """Return the reason of a :class:`Limit` in words, for the run's mode."""
+def _kind(limit: Limit, mode: str) -> str:
+    """Return the ``why_not_more`` kind of a :class:`Limit` in a mode."""
+    if limit.kind != "stores_full" or limit.blocker is None:
+        return limit.kind
+    return "rounding" if mode == "fair" else "unit_km"
+
+
+def _text(result: Result, run: FairRun, u: int, limit: Limit, fair_share: np.ndarray) -> str:
+    """Return the reason of UMKM ``u``'s :class:`Limit` in words, for the run's mode."""
     if limit.kind == "no_capacity":
         return "it offers no capacity"
     if limit.kind == "no_store_in_reach":
@@ -121,29 +141,29 @@ def _text(result: Result, run: FairRun, limit: Limit, fair_share: np.ndarray) ->
     if limit.blocker is None:
         return f"{full}; only it supplies them"
     b, sb = str(run.ids[limit.blocker]), _pct(limit.blocker_share)
+    more = f"{full}; a unit more would have to come from another UMKM, and the best-off of those"
     if limit.kind == "lower_share":
         return (
-            f"{full}; a unit more would have to come from another UMKM, and the best-off of "
-            f"those, {b} with share {sb}, has no more than its own {_pct(limit.share)}: giving "
-            "it more would lower a share no higher than its own"
+            f"{more}, {b} with share {sb}, has no more than its own {_pct(limit.share)}: "
+            "giving it more would lower a share no higher than its own"
         )
     if run.mode == "fair":
-        fb = _pct(float(fair_share[limit.blocker]))
         return (
-            f"{full}; the best-off UMKM that could pass it a unit, {b}, has share {sb} "
-            f"against an exact fair share of {fb}: one unit less would put it below that. "
-            "Shares are exact to within one unit; which UMKM of a level get the odd unit is "
-            "decided by the least unit-km"
+            f"{more}, {b} with share {sb}, is better off only by the rounding to whole units: "
+            f"its exact fair share is {_pct(float(fair_share[limit.blocker]))}, no higher than "
+            f"this one's {_pct(float(fair_share[u]))}, and one unit less would "
+            "put it below that (which UMKM of a level get the odd unit, the least unit-km "
+            "decides)"
         )
     if run.mode == "min_order":
         n = int(run.solution.detail["min_order"])
         return (
-            f"{full}; {b} with share {sb} could pass it a unit, at more unit-km: --min-order "
-            f"{n} guarantees each UMKM {n} units (or the floor of its fair share, when smaller), "
-            "then the least unit-km decides"
+            f"{more}, {b} with share {sb}, could, at more unit-km: --min-order {n} guarantees "
+            f"each UMKM {n} units (or the floor of its fair share, when smaller), then the "
+            "least unit-km decides"
         )
     pct = run.solution.detail["budget_pct"]
     return (
-        f"{full}; {b} with share {sb} could pass it a unit, but the search found no fairer "
-        f"allocation within --fairness-budget {pct:g}% more unit-km (to its 1% tolerance)"
+        f"{more}, {b} with share {sb}, could, but the search found no fairer allocation "
+        f"within --fairness-budget {pct:g}% more unit-km (to its 1% tolerance)"
     )
