@@ -16,8 +16,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from umkm_alloc.allocate.fair_figures import FairnessFigures, fairness_figures, per_umkm
-from umkm_alloc.allocate.fair_run import umkm_index
+from umkm_alloc.allocate.fair_figures import (
+    FairnessFigures,
+    fairness_figures,
+    per_umkm,
+    umkm_index,
+)
 from umkm_alloc.labels import labels
 from umkm_alloc.rules.model import ELIGIBLE
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,23 @@ class Limit:
     stores: tuple[int, ...] = ()
     blocker: int | None = None
     blocker_share: float | None = None
+
+
+def umkm_index(producers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return the UMKM index of each producer row and the producer id of each index.
+
+    Parameters
+    ----------
+    producers
+        Accepted producer rows (``id``): a UMKM is a producer id.
+
+    Returns
+    -------
+    umkm, ids
+        ``ids[umkm[r]]`` is the id of row ``r``; ``ids`` is sorted.
+    """
+    codes, ids = pd.factorize(producers["id"], sort=True)
+    return codes.astype(np.int64), np.asarray(ids, dtype=object)
 
 
 def per_umkm(

@@ -22,6 +22,7 @@ import pandas as pd
 
 from umkm_alloc.allocate.fair import FairSolution, fair_allocation, min_order_allocation
 from umkm_alloc.allocate.fair_budget import budget_allocation
+from umkm_alloc.allocate.fair_figures import umkm_index
 
 
 @dataclass(frozen=True)
@@ -47,23 +48,6 @@ class FairRun:
     umkm: np.ndarray
     ids: np.ndarray
     efficient_flow: np.ndarray
-
-
-def umkm_index(producers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Return the UMKM index of each producer row and the producer id of each index.
-
-    Parameters
-    ----------
-    producers
-        Accepted producer rows (``id``).
-
-    Returns
-    -------
-    umkm, ids
-        ``ids[umkm[r]]`` is the id of row ``r``; ``ids`` is sorted.
-    """
-    codes, ids = pd.factorize(producers["id"], sort=True)
-    return codes.astype(np.int64), np.asarray(ids, dtype=object)
 
 
 def solve_fair(
