@@ -16,10 +16,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The example with its rules, efficient (with the report) and fair, compared on one line each.
 demo: $(STAMP)
 	$(BIN)/umkm-alloc assign examples/producers.csv examples/stores.csv \
 		--config examples/serang.toml --out-dir $(DEMO_OUT) --report
-	@echo "tables written to $(DEMO_OUT)/"
+	$(BIN)/umkm-alloc assign examples/producers.csv examples/stores.csv \
+		--config examples/serang.toml --objective fair --out-dir $(DEMO_OUT)-fair -q
+	@echo "objectives side by side:"
+	@$(BIN)/python examples/compare_objectives.py $(DEMO_OUT) $(DEMO_OUT)-fair
+	@echo "tables written to $(DEMO_OUT)/ (efficient, with the report) and $(DEMO_OUT)-fair/"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

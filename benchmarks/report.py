@@ -13,6 +13,7 @@ import measure
 STAGES = ("import", "read", "validate", "geocode", "candidates", "solve", "tabulate", "write")
 LABELS = {
     "ours": "umkm-alloc `assign --out-dir -q`",
+    "fair": "umkm-alloc `assign --objective fair`",
     "expert": "expert sketch (reference)",
     "expert-parts": "expert sketch `--parts`",
     "dense": "dense baseline",
@@ -92,7 +93,7 @@ def whole_table(entry: dict[str, Any]) -> list[str]:
         "| expert / run, wall | expert / run, CPU |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for kind in ("ours", "expert", "expert-parts", "dense", "stages"):
+    for kind in ("ours", "fair", "expert", "expert-parts", "dense", "stages"):
         runs = entry.get("runs", {}).get(kind, [])
         if not runs:
             continue
@@ -154,6 +155,20 @@ def load_note(entry: dict[str, Any]) -> str:
     return text
 
 
+def fair_note(entry: dict[str, Any]) -> str:
+    """``fair`` against ``efficient`` (issue 11: at most 3x): time, CPU, memory, units."""
+    eff, fair = whole(entry, "ours"), whole(entry, "fair")
+    if not eff or not fair:
+        return ""
+    units = [r.get("totals", {}).get("units") for k in ("ours", "fair") for r in _ok_runs(entry, k)]
+    same = len(set(units)) == 1 and units[0] is not None
+    return (
+        f"fair / efficient: {fair['wall_s'] / eff['wall_s']:.2f}x wall, "
+        f"{fair['cpu_s'] / eff['cpu_s']:.2f}x CPU, {fair['peak_mb'] / eff['peak_mb']:.2f}x "
+        f"peak memory; units {'the same' if same else 'DIFFERENT'}"
+    )
+
+
 def check_note(entry: dict[str, Any]) -> str:
     c = entry.get("check", {})
     if "ours" not in c:
@@ -192,6 +207,9 @@ def scenario_section(entry: dict[str, Any]) -> list[str]:
     if table:
         lines += [*table, ""]
     lines += [f"- {load_note(entry)}", f"- {check_note(entry)}"]
+    fair = fair_note(entry)
+    if fair:
+        lines.append(f"- {fair}")
     if "dense_skipped" in entry:
         lines.append(f"- dense baseline skipped: {entry['dense_skipped']}")
     for r in _ok_runs(entry, "dense")[:1]:

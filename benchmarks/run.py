@@ -37,13 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import check
 import measure
-import report
 import scenarios
+
+import report
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.json"
 #: the tools, in the order each repeat runs them.
-TOOLS = ("stages", "ours", "expert", "expert-parts", "dense")
+TOOLS = ("stages", "ours", "fair", "expert", "expert-parts", "dense")
 MAX_KM, CIRCUITY = 20.0, 1.4
 #: the quick run (``--quick``, ``make bench-quick``): everything but the 1M scenario.
 QUICK = ("serang", "banten", "national")
@@ -52,6 +53,9 @@ QUICK = ("serang", "banten", "national")
 NO_MICRO = ("serang", "national-1m")
 #: scenarios not profiled with ``--profile-dir`` (cProfile would double the 1M run's time).
 NO_PROFILE = ("national-1m",)
+#: scenarios without the ``fair`` run (``assign --objective fair``: issue 11 budgets it on
+#: banten and national; the 1M run would add half an hour).
+NO_FAIR = ("national-1m",)
 
 
 def _python() -> str:
@@ -103,8 +107,9 @@ def run_tool(kind: str, files: scenarios.Files, args: argparse.Namespace) -> dic
         out.mkdir()
         p, s = str(files.producers), str(files.stores)
         alloc = out / "allocations.csv"
-        if kind == "ours":
+        if kind in ("ours", "fair"):
             cmd = [*_cli_head(), "assign", p, s, *_params(files), "--out-dir", str(out), "-q"]
+            cmd += ["--objective", "fair"] if kind == "fair" else []
         elif kind in ("expert", "expert-parts"):
             cmd = [_python(), str(HERE / "expert.py"), p, s, *_params(files), "-o", str(alloc)]
             cmd += ["--parts"] if kind == "expert-parts" else []
@@ -172,6 +177,7 @@ def bench_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "runs": {},
     }
     kinds = [k for k in TOOLS if k in args.tools and k != "dense"]
+    kinds = [k for k in kinds if not (k == "fair" and name in NO_FAIR)]
     dense_ok = "dense" in args.tools and _dense_fits(files.meta, args, entry)
     for i in range(args.repeat):
         _say(f"  run {i + 1}/{args.repeat}:", end="")
@@ -289,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dense-max-gb", type=float, default=16.0, help="skip dense above this")
     ap.add_argument("--no-parts", dest="parts", action="store_false", help="skip expert --parts")
     ap.add_argument("--no-stages", dest="stages", action="store_false", help="skip staged run")
+    ap.add_argument("--no-fair", dest="fair", action="store_false", help="skip --objective fair")
     ap.add_argument("--no-micro", dest="micro", action="store_false", help="skip geocode micro")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per run, then kill")
     ap.add_argument("--mem-limit-gb", type=float, help="kill a run above this (default 85%% free)")
@@ -302,7 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     if set(tools) - set(TOOLS):
         ap.error(f"--tools: choose from {', '.join(TOOLS)}")
-    skip = {"dense": not args.dense, "expert-parts": not args.parts, "stages": not args.stages}
+    skip = {
+        "dense": not args.dense,
+        "expert-parts": not args.parts,
+        "stages": not args.stages,
+        "fair": not args.fair,
+    }
     args.tools = [t for t in tools if not skip.get(t)]
     return parent(args)
 

@@ -22,6 +22,7 @@ SHEETS_EN = [
     "Unmet demand",
     "Unused supply",
     "By kecamatan",
+    "Fairness",
     "Rejected rows",
 ]
 SHEETS_ID = [
@@ -30,6 +31,7 @@ SHEETS_ID = [
     "Permintaan tak terpenuhi",
     "Kapasitas tak terpakai",
     "Per kecamatan",
+    "Keadilan",
     "Baris ditolak",
 ]
 

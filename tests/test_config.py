@@ -104,10 +104,10 @@ def test_unknown_key_lists_the_allowed_keys():
         assign_table({"assign": {"max_kms": 3}}, Path("job.toml"))
     assert str(err.value) == (
         "job.toml: unknown key assign.max_kms; allowed keys: boundaries, circuity, distance, "
-        "header_row, jobs, lang, max_day_hours, max_km, max_minutes, max_snap_m, max_trip_km, "
-        "osm_cache, osrm_retries, osrm_table_size, osrm_timeout, out_dir, output, producers, "
-        "report, routes, sheet, snap_m, speed_kmh, stop_minutes, stores, strict, "
-        "vehicle_capacity"
+        "fairness_budget, header_row, jobs, lang, max_day_hours, max_km, max_minutes, "
+        "max_snap_m, max_trip_km, min_order, objective, osm_cache, osrm_retries, "
+        "osrm_table_size, osrm_timeout, out_dir, output, producers, report, routes, sheet, "
+        "snap_m, speed_kmh, stop_minutes, stores, strict, vehicle_capacity"
     )
 
 
@@ -178,6 +178,9 @@ def test_params_keep_their_keys_and_order():
         "strict",
         "sheet",
         "header_row",
+        "objective",
+        "min_order",
+        "fairness_budget",
     ]
 
 

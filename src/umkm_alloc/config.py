@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from umkm_alloc.distance.spec import DistanceSpec, parse_distance_spec
 from umkm_alloc.errors import ConfigError, UsageError
 from umkm_alloc.labels import check_lang
+from umkm_alloc.objectives import check_objective, mode_of
 
 if TYPE_CHECKING:
     from umkm_alloc.routes.model import RouteOptions
@@ -118,6 +119,17 @@ class AssignConfig:
         :class:`~umkm_alloc.routes.RouteOptions` (``max_trip_km`` ``None``: no limit).
     jobs
         Worker processes at most (``None``: one per core); never changes the result.
+    objective
+        ``efficient`` (most units, then least unit-km) or ``fair`` (most units, then every
+        UMKM's share of its capacity lexicographically max-min, then least unit-km); see
+        :mod:`umkm_alloc.allocate.fair`.
+    min_order
+        Between the two: the least unit-km at the most units with every UMKM in reach given at
+        least ``min(N, floor of its fair share)`` units; ``None`` for none.
+    fairness_budget
+        Between the two: the fairest allocation at the most units whose unit-km is at most
+        this many percent above the efficient one's; ``None`` for none. ``min_order`` and
+        ``fairness_budget`` exclude each other and ``objective = "fair"``.
     config_file
         The TOML file of the supply rules (``[zones]``, ``[rules]`` ...), read once, when the
         config is made. Its ``[assign]`` table is applied by :meth:`from_file` and
@@ -147,6 +159,9 @@ class AssignConfig:
     stop_minutes: float = 5.0
     max_day_hours: float = 8.0
     jobs: int | None = None
+    objective: str = "efficient"
+    min_order: int | None = None
+    fairness_budget: float | None = None
     config_file: Path | None = field(default=None, compare=False, metadata=_INTERNAL)
     #: The parsed ``config_file`` (read by :func:`resolve_assign`, else when the config is made).
     config_doc: Mapping[str, Any] | None = field(
@@ -183,6 +198,7 @@ class AssignConfig:
         if self.jobs is not None and self.jobs < 1:
             raise UsageError(f"--jobs {self.jobs} is not allowed; give 1 or more worker processes")
         self.route_options()  # checks the route options (UsageError naming the option)
+        check_objective(self)
         spec = parse_distance_spec(self.distance)
         if self.max_minutes is not None and spec.scheme == "geodesic":
             raise UsageError(
@@ -216,6 +232,11 @@ class AssignConfig:
         if unknown:
             raise TypeError(f"AssignConfig.from_file() got unknown options: {', '.join(unknown)}")
         return resolve_assign(options, config_file=Path(config_file))[0]
+
+    @property
+    def mode(self) -> str:
+        """Return what is solved: ``efficient``, ``fair``, ``min_order`` or ``fairness_budget``."""
+        return mode_of(self)
 
     @property
     def distance_spec(self) -> DistanceSpec:

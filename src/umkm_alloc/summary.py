@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from umkm_alloc import __version__
+from umkm_alloc.fairness import Fairness, fairness
 from umkm_alloc.rules.model import CHAIN, FORBID, ZONE_MODE
 
 if TYPE_CHECKING:
@@ -187,6 +188,8 @@ class Summary:
         The configured zone names, in file order; ``()`` when the rules set no zones.
     routes
         The delivery trips (``--routes``), or ``None``.
+    fairness
+        Shares of the UMKM and the price of fairness (:class:`~umkm_alloc.fairness.Fairness`).
     """
 
     version: str
@@ -202,6 +205,7 @@ class Summary:
     by_kecamatan: tuple[KecamatanRow, ...]
     by_zone: tuple[ZoneRow, ...]
     zones: tuple[str, ...]
+    fairness: Fairness
     routes: RoutesSummary | None = None
 
     @property
@@ -234,6 +238,7 @@ class Summary:
             "by_product": [row.to_json() for row in self.by_product],
             "by_kecamatan": [row.to_json() for row in self.by_kecamatan],
             **({} if self.routes is None else {"routes": self.routes.to_json()}),
+            "fairness": self.fairness.to_json(),
         }
 
 
@@ -257,10 +262,11 @@ def summarize(result: Result) -> Summary:
     supply, demand = int(producers["qty"].sum()), int(stores["qty"].sum())
     allocated = int(alloc["quantity"].sum())
     by_kecamatan = _by_kecamatan(result)
+    unit_km = float((alloc["quantity"] * alloc["distance_km"]).sum())
     return Summary(
         version=__version__,
         units=Units(supply, demand, allocated, demand - allocated, supply - allocated),
-        unit_km=float((alloc["quantity"] * alloc["distance_km"]).sum()),
+        unit_km=unit_km,
         counts=_counts(result),
         files=tuple(
             InputFile(
@@ -288,6 +294,7 @@ def summarize(result: Result) -> Summary:
         by_zone=_by_zone(result, by_kecamatan),
         zones=result.zone_map.zone_names[: result.zone_map.configured],
         routes=_routes(result),
+        fairness=fairness(result, unit_km=unit_km),
     )
 
 

@@ -93,6 +93,7 @@ def test_tables_print_landscape_fitted_to_width_with_the_header_on_every_page(pr
         "Unused supply",
         "By kecamatan",
         "By zone",
+        "Fairness",
         "Rejected rows",
     ]
     assert pages["Allocations"] > 1

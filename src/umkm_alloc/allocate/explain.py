@@ -80,7 +80,10 @@ def explain(
         route and ``--max-minutes`` count as ``beyond_distance``); ``quantity`` is what flows
         on the pair; ``trip`` and ``stop`` where it rides in the producer's delivery trips
         (planned with the run's route options, see :func:`producer_trips`; ``1;3`` and
-        ``2;1`` when a store's units take two trips; empty where nothing flows).
+        ``2;1`` when a store's units take two trips; empty where nothing flows). In a fair
+        mode (``--objective fair``, ``--min-order``, ``--fairness-budget``) the columns of
+        :data:`umkm_alloc.allocate.explain_fair.WHY_COLUMNS` follow: each row's producer's
+        share, fair share, and why it got no more.
     """
     if store is None and producer is None:
         raise UsageError("explain needs --store ID or --producer ID (or both)")
@@ -92,7 +95,12 @@ def explain(
     pairs = producers.reset_index(names="p").merge(
         stores.reset_index(names="s"), on="product_key", suffixes=("_p", "_s")
     )
-    return _describe(result, pairs)
+    table = _describe(result, pairs)
+    if result.fair is not None:  # a fair mode: why each producer got no more
+        from umkm_alloc.allocate.explain_fair import add_limits
+
+        table = add_limits(result, table)
+    return table
 
 
 def _select(

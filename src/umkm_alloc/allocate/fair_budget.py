@@ -31,7 +31,13 @@ Each Lagrangian is a separable convex-cost flow: the ``k``-th unit of UMKM ``u``
 unit; outside it, segments of doubling width carry the marginal cost of their unit nearest the
 window, a convex under-estimate of ``y^2/c`` (up to a constant) that is exact inside. When every
 UMKM ends inside its window, the relaxed optimum is therefore the true one; otherwise the windows
-grow to the units reached and the flow is solved again.
+of the UMKM outside theirs grow to all their units and their connected parts (only those) are
+solved again.
+
+Speed (the budget's cost is its Lagrangian solves, each a min-cost flow about as large as the
+efficient one): the walk starts from the ``fair`` allocation, not from a separate solve of the
+fairest one, when ``fair`` is beyond the cap (the usual case); windows are wide enough that
+second solves are rare; the segments are laid out without sorting.
 """
 
 from __future__ import annotations
@@ -45,8 +51,12 @@ from umkm_alloc.allocate.fair_flow import Graph, Network
 from umkm_alloc.allocate.fair_levels import Levels
 from umkm_alloc.allocate.solve import solve_allocation
 
-#: Half-width of the first window of units around a known allocation.
-_WINDOW = 4
+#: Half-width of the first window of units around a known allocation: this many units, or a
+#: third of the UMKM's capacity when that is more. Wide enough that a UMKM rarely leaves it
+#: (each one that does costs its connected part a second solve), narrow enough to keep the
+#: unit arcs few (banten: six Lagrangian solves, no second solve).
+_WINDOW = 8
+_MARGIN_DIV = 3
 #: Price of a km in the search for the fairest allocation: small enough to only break ties.
 _TIE = 1e-7
 #: Hull steps at most (each one Lagrangian solve).
@@ -67,6 +77,7 @@ def budget_allocation(
     budget_pct: float,
     producer_key: np.ndarray | None = None,
     store_key: np.ndarray | None = None,
+    efficient_flow: np.ndarray | None = None,
 ) -> FairSolution:
     """Fairest allocation at the most units whose unit-km is within ``budget_pct`` % of efficient.
 
@@ -74,6 +85,10 @@ def budget_allocation(
     ----------
     supply, umkm, demand, arc_from, arc_to, arc_km, producer_key, store_key
         As for :func:`umkm_alloc.allocate.fair.fair_allocation`.
+    efficient_flow
+        Optional: the efficient allocation of the same arcs (in the order given), if the
+        caller has it: it is the search's starting point and its yardstick (else it is solved
+        here).
     budget_pct
         Extra unit-km allowed over the efficient allocation, in percent (>= 0).
 
@@ -102,7 +117,10 @@ def budget_allocation(
     )
     levels = problem.levels()
     g = problem.graph
-    efficient = solve_allocation(g.row_cap, g.demand, g.arc_from, g.arc_to, g.arc_km).flow
+    if efficient_flow is not None:
+        efficient = problem.canonical(efficient_flow)
+    else:
+        efficient = solve_allocation(g.row_cap, g.demand, g.arc_from, g.arc_to, g.arc_km).flow
     found = _search(g, levels, efficient, budget_pct)
     base = _unit_km(g, efficient)
     detail = {
@@ -135,13 +153,21 @@ def _search(g: Graph, levels: Levels, efficient: np.ndarray, pct: float) -> _Fou
         return _Found(efficient, float("inf"), base, 0, "efficient")
     lagrangian = _Lagrangian(g, levels, efficient)
     fair = _fair_flow(g, levels, efficient)
-    # the fairest integral allocation (least sum y^2/c; km only breaks ties): near the fair one
-    top = float(g.arc_km.max()) if len(g.arc_km) else 0.0
-    fairest = lagrangian.solve(_TIE / max(top, 1.0), near=(fair, fair))
-    steps = 1
-    if _unit_km(g, fairest) <= cap:
-        return _Found(fairest, 0.0, _unit_km(g, fairest), steps, "fairest")
-    a, b = efficient, fairest
+    steps = 0
+    if _unit_km(g, fair) <= cap:
+        # the fairest integral allocation (least sum y^2/c; km only breaks ties): near fair
+        top = float(g.arc_km.max()) if len(g.arc_km) else 0.0
+        fairest = lagrangian.solve(_TIE / max(top, 1.0), near=(fair, fair))
+        steps = 1
+        if _unit_km(g, fairest) <= cap:
+            return _Found(fairest, 0.0, _unit_km(g, fairest), steps, "fairest")
+        b = fairest
+    else:
+        # the walk starts from fair instead (within one unit of the exact fair shares), which
+        # saves a solve: its guarantees hold from any start beyond the cap, and its stopping
+        # tolerance, a share of F_eff - F_fair <= F_eff - F_fairest, only gets stricter
+        b = fair
+    a = efficient
     fa, ca, fb, cb = _quadratic(g, a), base, _quadratic(g, b), _unit_km(g, b)
     tolerance = TOLERANCE * max(fa - fb, 0.0)
     price = float("inf")
@@ -179,6 +205,7 @@ class _Lagrangian:
         self.keep, self.keep_row = ~self.top_arcs, ~self.on_top
         net, hub = Network.on(g, self.keep, self.keep_row, n_hubs=2)
         u_part = net.part[: g.n_umkm]
+        self.umkm_part = u_part  # the same in every network of this search
         self.out = np.bincount(
             g.row_umkm[self.on_top], weights=g.row_cap[self.on_top], minlength=g.n_umkm
         ).astype(np.int64)
@@ -193,30 +220,38 @@ class _Lagrangian:
     def solve(self, mu: float, *, near: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """Optimal flow for price ``mu``; the first windows span the two flows ``near``.
 
-        A UMKM that ends outside its window gets all its units exact and the flow is solved
-        again, so this takes two solves at most.
+        A UMKM that ends outside its window gets all its units exact and its connected part
+        (only that part: the others are exact already) is solved again, so this takes two
+        solves at most.
         """
         g = self.g
         y1, y2 = _per_umkm(g, near[0]), _per_umkm(g, near[1])
-        margin = np.maximum(_WINDOW, g.umkm_cap // 8)
+        margin = np.maximum(_WINDOW, g.umkm_cap // _MARGIN_DIV)
         lo = np.maximum(np.minimum(y1, y2) - margin, self.out)
         hi = np.minimum(np.maximum(y1, y2) + margin, g.umkm_cap)
+        flow, y = self._relaxed(mu, lo, hi)
         while True:
-            flow, y = self._relaxed(mu, lo, hi)
             out = (y < lo) | (y > hi)
             if not out.any():
                 flow[self.top_arcs] = self.efficient[self.top_arcs]
                 return flow
             lo = np.where(out, self.out, lo)  # few UMKM: every unit of theirs gets an arc
             hi = np.where(out, g.umkm_cap, hi)
+            again = np.isin(self.umkm_part, np.unique(self.umkm_part[out]))
+            redo, y_redo = self._relaxed(mu, lo, hi, only=again)
+            arcs = again[g.row_umkm[g.arc_from]]
+            flow[arcs], y[again] = redo[arcs], y_redo[again]
 
-    def _relaxed(self, mu: float, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _relaxed(
+        self, mu: float, lo: np.ndarray, hi: np.ndarray, only: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Solve with ``y^2/c`` exact on ``[lo, hi]`` and bounded from below outside.
 
         Units inside the window get one arc each at their marginal ``(2k - 1) / c``; outside,
         segments of doubling width get the marginal of their unit nearest the window, which
         is convex and never above the true cost (up to a constant per UMKM). So when every
-        UMKM ends inside its window the relaxed optimum is the true one.
+        UMKM ends inside its window the relaxed optimum is the true one. With ``only`` (a
+        mask of whole parts' UMKM) the other parts are left out (no flow, ``y`` undefined).
         """
         g = self.g
         net, hub = Network.on(g, self.keep, self.keep_row, n_hubs=2)
@@ -226,6 +261,8 @@ class _Lagrangian:
         u_part = net.part[: g.n_umkm]
         net.supply[hub + 1] = self.total
         net.balance(hub)
+        if only is not None:  # parts without supply are not solved
+            net.supply[~np.isin(net.part, np.unique(u_part[only]))] = 0
         owner, start, stop = _segments(lo, hi, self.out, g.umkm_cap)
         # marginal of the unit nearest the window: the last unit below it, the first above
         nearest = np.where(stop <= lo[owner], stop, start + 1)
@@ -246,28 +283,32 @@ def _segments(
     """Cut each UMKM's units ``(base, cap]`` into segments ``(start, stop]``.
 
     Single units on ``[lo, hi]``, doubling widths away from it; returned as (owner, start,
-    stop), sorted by owner and start.
+    stop), sorted by owner and start. The cut points of a UMKM are laid out in ascending
+    order (base, ``lo - 2^k`` for falling ``k``, ``lo .. hi``, ``hi + 2^k`` for rising ``k``,
+    cap) and clipped to ``[base, cap]``, so no sort is needed: repeated points (empty
+    segments) are dropped.
     """
     n = len(cap)
-    width = hi - lo
-    owner = np.repeat(np.arange(n), width + 1)
-    first = np.cumsum(width + 1) - (width + 1)
-    points = [lo[owner] + (np.arange(len(owner)) - first[owner])]  # lo .. hi
-    owners = [owner]
     top = int(cap.max()) if n else 0
-    step = 1
-    while step <= top:
-        points += [lo - step, hi + step]
-        owners += [np.arange(n), np.arange(n)]
-        step *= 2
-    points += [base, cap]
-    owners += [np.arange(n), np.arange(n)]
-    u = np.concatenate(owners)
-    b = np.clip(np.concatenate(points), base[u], cap[u])
-    key = np.unique(u * (top + 2) + b)
-    u, b = key // (top + 2), key % (top + 2)
-    same = u[1:] == u[:-1]
-    return u[1:][same], b[:-1][same], b[1:][same]
+    steps = 2 ** np.arange(max(top, 1).bit_length(), dtype=np.int64)  # 1, 2, 4 .. > top / 2
+    width = hi - lo + 1
+    per = 2 + 2 * len(steps) + width  # cut points of each UMKM
+    first = np.cumsum(per) - per
+    points = np.empty(int(per.sum()), dtype=np.int64)
+    owner = np.repeat(np.arange(n), per)
+    offset = np.arange(len(points)) - first[owner]  # position within its UMKM
+    k = len(steps)
+    below = (offset >= 1) & (offset <= k)
+    window = (offset > k) & (offset <= k + width[owner])
+    above = (offset > k + width[owner]) & (offset < per[owner] - 1)
+    points[offset == 0] = base
+    points[below] = lo[owner[below]] - steps[::-1][offset[below] - 1]
+    points[window] = lo[owner[window]] + (offset[window] - k - 1)
+    points[above] = hi[owner[above]] + steps[offset[above] - k - width[owner[above]] - 1]
+    points[offset == per[owner] - 1] = cap
+    points = np.clip(points, base[owner], cap[owner])
+    step = (owner[1:] == owner[:-1]) & (points[1:] > points[:-1])
+    return owner[1:][step], points[:-1][step], points[1:][step]
 
 
 def _per_umkm(g: Graph, flow: np.ndarray) -> np.ndarray:

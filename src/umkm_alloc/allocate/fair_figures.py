@@ -5,7 +5,8 @@ Both work on plain arrays, so they serve every objective (``summary.json`` shows
 
 * :func:`per_umkm` turns producer rows and a flow into capacity, allocated and in-reach per UMKM;
 * :func:`fairness_figures` gives the ``fairness`` block of ``summary.json``;
-* :func:`why_not_more` says why a UMKM did not get more (for ``explain --producer``).
+* :func:`why_not_more` (or :class:`Residual`, for many UMKM) says why a UMKM did not get more
+  (for ``explain``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -98,16 +100,18 @@ class Limit:
     kind
         ``no_capacity`` (capacity 0), ``no_store_in_reach`` (no eligible arc),
         ``full_capacity`` (all its capacity is allocated), ``lower_share`` (every eligible
-        store it could still supply is full, and taking a unit from ``blocker`` would leave
-        that producer with a share no higher than this one's: the fair order forbids it) or
-        ``stores_full`` (every eligible store it could still supply is full; ``blocker``, when
-        set, is the supplier of those stores with the smallest share).
+        store it could still supply is full, and every other UMKM that could pass it a unit,
+        along any chain of full stores, has a share no higher than its own: the best-off of
+        them is ``blocker``) or ``stores_full`` (every eligible store it could still supply is
+        full; ``blocker``, when set, is the best-off UMKM that could pass it a unit, with a
+        higher share: the objective's distance term, or the rounding to whole units, decided).
     share
         Its share (allocated / capacity).
     stores
         Store rows it may still supply (its rows with spare capacity) that are full.
     blocker, blocker_share
-        The other UMKM filling those stores with the smallest share, and that share.
+        The other UMKM with the highest share among those that could pass it a unit (ties:
+        the smallest index), and that share.
     """
 
     kind: str
@@ -115,6 +119,23 @@ class Limit:
     stores: tuple[int, ...] = ()
     blocker: int | None = None
     blocker_share: float | None = None
+
+
+def umkm_index(producers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return the UMKM index of each producer row and the producer id of each index.
+
+    Parameters
+    ----------
+    producers
+        Accepted producer rows (``id``): a UMKM is a producer id.
+
+    Returns
+    -------
+    umkm, ids
+        ``ids[umkm[r]]`` is the id of row ``r``; ``ids`` is sorted.
+    """
+    codes, ids = pd.factorize(producers["id"], sort=True)
+    return codes.astype(np.int64), np.asarray(ids, dtype=object)
 
 
 def per_umkm(
@@ -199,7 +220,14 @@ def why_not_more(
     arc_to: np.ndarray,
     flow: np.ndarray,
 ) -> Limit:
-    """Why UMKM ``u`` did not get more units in the allocation ``flow``.
+    """Why UMKM ``u`` did not get more units in the maximum flow ``flow``.
+
+    A unit more for ``u`` must come along a path of the residual network: from a row of
+    ``u`` with spare capacity to a store it may supply, back from that (full) store to a row
+    that sends to it, and so on, until some other UMKM sends one unit less (a store with room
+    would end the path with one unit more in total, which a maximum flow does not allow). The
+    UMKM such a path can end at are those that could pass ``u`` a unit; in a ``fair``
+    allocation they all have a level no higher than ``u``'s.
 
     Parameters
     ----------
@@ -213,33 +241,87 @@ def why_not_more(
     -------
     Limit
     """
-    supply, umkm = np.asarray(supply, dtype=np.int64), np.asarray(umkm, dtype=np.int64)
-    arc_from, arc_to = np.asarray(arc_from, dtype=np.int64), np.asarray(arc_to, dtype=np.int64)
-    flow = np.asarray(flow, dtype=np.int64)
-    totals = per_umkm(supply, umkm, arc_from, flow)
-    cap, got = int(totals.capacity[u]), int(totals.allocated[u])
-    share = got / cap if cap else 0.0
-    if cap == 0:
-        return Limit("no_capacity", share)
-    if not totals.in_reach[u]:
-        return Limit("no_store_in_reach", share)
-    if got >= cap:
-        return Limit("full_capacity", share)
-    row_out = np.bincount(arc_from, weights=flow, minlength=len(supply))
-    spare = (umkm == u) & (row_out < supply)
-    mine = spare[arc_from]
-    stores = np.unique(arc_to[mine])
-    into = np.bincount(arc_to, weights=flow, minlength=len(demand))
-    stores = stores[into[stores] >= demand[stores]]
-    supplied = np.isin(arc_to, stores) & (flow > 0) & (umkm[arc_from] != u)
-    others = np.unique(umkm[arc_from[supplied]])
-    if len(others) == 0:
-        return Limit("stores_full", share, tuple(int(s) for s in stores))
-    after = (totals.allocated[others] - 1) / totals.capacity[others]
-    pick = int(np.lexsort((others, after))[0])
-    blocker, blocker_share = int(others[pick]), float(totals.share[others[pick]])
-    kind = "lower_share" if after[pick] <= share else "stores_full"
-    return Limit(kind, share, tuple(int(s) for s in stores), blocker, blocker_share)
+    return Residual(
+        supply=supply, umkm=umkm, demand=demand, arc_from=arc_from, arc_to=arc_to, flow=flow
+    ).limit(u)
+
+
+class Residual:
+    """The residual network of an allocation, built once to explain many UMKM.
+
+    Nodes: UMKM, then producer rows, then store rows. Arcs: UMKM -> its rows with spare
+    capacity; row -> every store it may supply; store -> the rows that send to it; row ->
+    its UMKM when the row sends anything (the UMKM may send one unit less).
+    """
+
+    def __init__(
+        self,
+        *,
+        supply: np.ndarray,
+        umkm: np.ndarray,
+        demand: np.ndarray,
+        arc_from: np.ndarray,
+        arc_to: np.ndarray,
+        flow: np.ndarray,
+    ) -> None:
+        from scipy.sparse import csr_matrix
+
+        self.supply, self.umkm = np.asarray(supply, np.int64), np.asarray(umkm, np.int64)
+        self.demand = np.asarray(demand, np.int64)
+        self.arc_from = np.asarray(arc_from, np.int64)
+        self.arc_to = np.asarray(arc_to, np.int64)
+        self.flow = np.asarray(flow, np.int64)
+        self.totals = per_umkm(self.supply, self.umkm, self.arc_from, self.flow)
+        n_u, n_r = len(self.totals.capacity), len(self.supply)
+        self.n_u, self.n_r = n_u, n_r
+        self.row_out = np.bincount(self.arc_from, weights=self.flow, minlength=n_r)
+        self.spare = self.row_out < self.supply
+        self.into = np.bincount(self.arc_to, weights=self.flow, minlength=len(self.demand))
+        rows, used = np.arange(n_r), self.flow > 0
+        sending = self.row_out > 0
+        tails = np.concatenate(
+            [
+                self.umkm[self.spare],
+                n_u + self.arc_from,
+                n_u + n_r + self.arc_to[used],
+                n_u + rows[sending],
+            ]
+        )
+        heads = np.concatenate(
+            [
+                n_u + rows[self.spare],
+                n_u + n_r + self.arc_to,
+                n_u + self.arc_from[used],
+                self.umkm[sending],
+            ]
+        )
+        n = n_u + n_r + len(self.demand)
+        self.graph = csr_matrix((np.ones(len(tails), np.int8), (tails, heads)), shape=(n, n))
+
+    def limit(self, u: int) -> Limit:
+        """Return why UMKM ``u`` did not get more (see :func:`why_not_more`)."""
+        from scipy.sparse.csgraph import breadth_first_order
+
+        totals = self.totals
+        cap, got = int(totals.capacity[u]), int(totals.allocated[u])
+        share = got / cap if cap else 0.0
+        if cap == 0:
+            return Limit("no_capacity", share)
+        if not totals.in_reach[u]:
+            return Limit("no_store_in_reach", share)
+        if got >= cap:
+            return Limit("full_capacity", share)
+        mine = self.spare[self.arc_from] & (self.umkm[self.arc_from] == u)
+        stores = np.unique(self.arc_to[mine])
+        stores = tuple(int(s) for s in stores[self.into[stores] >= self.demand[stores]])
+        reached = breadth_first_order(self.graph, u, directed=True, return_predecessors=False)
+        others = np.sort(reached[(reached < self.n_u) & (reached != u)])
+        if len(others) == 0:
+            return Limit("stores_full", share, stores)
+        pick = int(others[np.argmax(totals.share[others])])  # the first of equal shares
+        blocker_share = float(totals.share[pick])
+        kind = "lower_share" if blocker_share <= share else "stores_full"
+        return Limit(kind, share, stores, pick, blocker_share)
 
 
 def _round(value: float | None, digits: int) -> float | None:

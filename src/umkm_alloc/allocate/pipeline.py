@@ -21,6 +21,7 @@ from umkm_alloc.rules.model import ELIGIBLE, Rules
 from umkm_alloc.rules.zones import ZoneMap
 
 if TYPE_CHECKING:
+    from umkm_alloc.allocate.fair_run import FairRun
     from umkm_alloc.routes.model import RoutePlan
     from umkm_alloc.summary import Summary
 
@@ -75,6 +76,9 @@ class Result:
         With ``config.routes``: every producer's delivery trips (``None`` without).
     summary
         The run's :class:`~umkm_alloc.summary.Summary`, computed once on first use.
+    fair
+        In a fair mode (``config.mode`` is not ``efficient``): what it solved, with the
+        efficient flow beside it (:class:`~umkm_alloc.allocate.fair_run.FairRun`); else ``None``.
     """
 
     config: AssignConfig
@@ -98,6 +102,7 @@ class Result:
         default_factory=lambda: pd.DataFrame(columns=["file", "line", "reason"]), compare=False
     )
     routes: RoutePlan | None = field(default=None, compare=False, repr=False)
+    fair: FairRun | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def summary(self) -> Summary:
@@ -155,8 +160,9 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
             arcs["s"].to_numpy()[eligible],
             arcs["km"].to_numpy()[eligible],
         )
+        fair = _solve_fair(config, producers, stores, arcs[eligible], solution.flow)
         flow = np.zeros(len(arcs), dtype=np.int64)
-        flow[eligible] = solution.flow
+        flow[eligible] = solution.flow if fair is None else fair.solution.flow
         arcs["flow"] = flow
     with timed("tabulate", timings, note):
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
@@ -191,6 +197,32 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         backend=backend,
         skipped_rows=inputs.skipped_rows,
         routes=routes,
+        fair=fair,
+    )
+
+
+def _solve_fair(
+    config: AssignConfig,
+    producers: pd.DataFrame,
+    stores: pd.DataFrame,
+    eligible: pd.DataFrame,
+    efficient_flow: np.ndarray,
+) -> FairRun | None:
+    """Solve the run's fair mode, if it has one (the efficient flow is reused and kept)."""
+    if config.mode == "efficient":
+        return None
+    from umkm_alloc.allocate.fair_run import solve_fair
+
+    return solve_fair(
+        config.mode,
+        producers=producers,
+        stores=stores,
+        arc_from=eligible["p"].to_numpy(),
+        arc_to=eligible["s"].to_numpy(),
+        arc_km=eligible["km"].to_numpy(),
+        efficient_flow=efficient_flow,
+        min_order=config.min_order,
+        fairness_budget=config.fairness_budget,
     )
 
 

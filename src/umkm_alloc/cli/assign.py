@@ -49,6 +49,9 @@ def assign_command(
     stop_minutes: o.StopMinutes = None,
     max_day_hours: o.MaxDayHours = None,
     jobs: o.Jobs = None,
+    objective: o.Objective = None,
+    min_order: o.MinOrder = None,
+    fairness_budget: o.FairnessBudget = None,
     quiet: o.Quiet = False,
     verbose: o.Verbose = False,
 ) -> None:

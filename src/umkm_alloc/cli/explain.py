@@ -88,6 +88,9 @@ def explain_command(
     stop_minutes: o.StopMinutes = None,
     max_day_hours: o.MaxDayHours = None,
     trips: TripsOnly = False,
+    objective: o.Objective = None,
+    min_order: o.MinOrder = None,
+    fairness_budget: o.FairnessBudget = None,
     fmt: FormatOpt = ExplainFormat.table,
     data_output: DataOut = "-",
     verbose: o.Verbose = False,
@@ -130,7 +133,8 @@ def explain_command(
         if trips and plan is not None:
             data = trips_data(plan, fmt.value)
         elif fmt is ExplainFormat.csv:
-            data = to_csv_bytes(table, float_digits={"distance_km": 3, "minutes": 1})
+            shares = {c: 6 for c in ("umkm_share", "fair_share", "blocker_share") if c in table}
+            data = to_csv_bytes(table, float_digits={"distance_km": 3, "minutes": 1, **shares})
         else:
             records = json.loads(table.to_json(orient="records", double_precision=3))
             data = (json.dumps(records, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -296,3 +296,32 @@ Jobs = Annotated[
         show_default=False,
     ),
 ]
+Objective = Annotated[
+    str | None,
+    typer.Option(
+        "--objective",
+        help="efficient: most units, then least unit-km [default]. fair: most units, then "
+        "every UMKM's share of its capacity max-min, then least unit-km.",
+        show_default=False,
+    ),
+]
+MinOrder = Annotated[
+    int | None,
+    typer.Option(
+        "--min-order",
+        help="Least unit-km with every UMKM in reach given at least N units (its fair share "
+        "when that is smaller); not with --objective fair or --fairness-budget.",
+        metavar="N",
+        show_default=False,
+    ),
+]
+FairnessBudget = Annotated[
+    float | None,
+    typer.Option(
+        "--fairness-budget",
+        help="The fairest allocation within PCT % more unit-km than the efficient one; not "
+        "with --objective fair or --min-order.",
+        metavar="PCT",
+        show_default=False,
+    ),
+]

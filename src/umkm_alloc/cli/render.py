@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from umkm_alloc.allocate import Result
+from umkm_alloc.cli.render_fairness import fairness_table, render_why_not_more
 from umkm_alloc.inputs import Inputs
 from umkm_alloc.inputs.load import FileCounts
 from umkm_alloc.inputs.validate import REJECTION_KINDS
@@ -92,6 +93,7 @@ def render_assign(
         t["pairs"][0], n(s.counts.candidate_pairs), t["pairs"][1].format(s.counts.allocations)
     )
     console.print(totals)
+    console.print(fairness_table(s.fairness, lang))
     if s.zones:
         console.print(_zone_table(s.by_zone, t["by_zone"], lang))
     console.print(_kecamatan_table(s.by_kecamatan, lang))
@@ -319,6 +321,8 @@ def render_explanation(
         console.print("No producer-store pair shares a product here.")
         return
     by_store = store is not None
+    if producer is not None and "why_not_more_text" in table:
+        render_why_not_more(console, table)
     keys = ["store_id", "product"] if by_store else ["producer_id", "product"]
     unmet = result.unmet_demand.set_index(["store_id", "product"])["reason"]
     unused = result.unused_supply.set_index(["producer_id", "product"])["reason"]

@@ -14,6 +14,7 @@ import shapely.geometry
 
 from umkm_alloc.allocate.pipeline import Result
 from umkm_alloc.labels import check_lang, fmt_int, fmt_pct, labels
+from umkm_alloc.report.fairness_note import objective_note
 from umkm_alloc.summary import Summary
 
 #: Share of capacity used / fill rate, 0 -> 1 (ColorBrewer RdYlBu, 7 classes; colour-blind safe).
@@ -347,7 +348,7 @@ def title_lines(scene: Scene) -> tuple[str, str, str]:
         unmet=fmt_int(s.units.unmet, lang),
         unused=fmt_int(s.units.unused, lang),
     )
-    return t["map_title"], totals, counts
+    return t["map_title"] + objective_note(s.fairness, t), totals, counts
 
 
 def distance_text(params: Mapping[str, Any]) -> str:

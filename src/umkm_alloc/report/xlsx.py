@@ -13,6 +13,7 @@ from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS
 from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
 from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS
 from umkm_alloc.io.write import guard_formula, workbook_bytes
+from umkm_alloc.report.fairness_sheet import FAIRNESS_FORMATS, fairness_frame, summary_rows
 from umkm_alloc.report.scene import Scene, distance_text
 from umkm_alloc.routes.model import ROUTE_COLUMNS
 from umkm_alloc.summary import Summary
@@ -47,6 +48,7 @@ def render_xlsx(scene: Scene) -> bytes:
     _table_sheet(wb, t["by_kecamatan"], _by_kecamatan(scene.summary), formats=ratio)
     if scene.summary.zones:
         _table_sheet(wb, t["by_zone"], _by_zone(scene.summary), formats=ratio)
+    _table_sheet(wb, t["fairness"], fairness_frame(scene), formats=FAIRNESS_FORMATS)
     _table_sheet(wb, t["rejected_rows"], result.rejected_rows[REJECTED_COLUMNS])
     if len(result.fixed_rows):
         _table_sheet(wb, t["fixed_rows"], result.fixed_rows[FIXED_COLUMNS])
@@ -211,6 +213,9 @@ def _summary_sheet(ws: Any, scene: Scene) -> None:
         cells = [p.product or "-", p.supply, p.demand, p.allocated, p.fill_rate]
         add(cells, count, count, count, ratio)
     _routes_rows(add, scene)
+    add([])
+    for i, (cells, fmt) in enumerate(summary_rows(scene)):
+        add(cells, fmt, bold=i == 0)
     add([])
     add([t["parameters"]], bold=True)
     for key, value in sorted(s.params.items()):
