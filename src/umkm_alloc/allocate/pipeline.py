@@ -46,8 +46,11 @@ class Result:
         The run configuration.
     producers, stores
         Accepted, geocoded rows (sorted by id, product) with ``allocated``.
-    allocations, unmet_demand, unused_supply, rejected_rows, fixed_rows, skipped_rows
+    allocations, rejected_rows, fixed_rows, skipped_rows
         The output tables of DESIGN.md, sorted.
+    unmet_demand, unused_supply
+        The output tables of DESIGN.md with their reasons (and ``kind``), sorted: worked
+        out on first use (a run that writes only the allocations never needs them).
     files
         Row counts per input file.
     candidates
@@ -78,8 +81,6 @@ class Result:
     producers: pd.DataFrame
     stores: pd.DataFrame
     allocations: pd.DataFrame
-    unmet_demand: pd.DataFrame
-    unused_supply: pd.DataFrame
     rejected_rows: pd.DataFrame
     fixed_rows: pd.DataFrame
     files: tuple[FileCounts, FileCounts]
@@ -94,6 +95,22 @@ class Result:
     skipped_rows: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["file", "line", "reason"]), compare=False
     )
+
+    @cached_property
+    def unmet_demand(self) -> pd.DataFrame:
+        """Store rows left short, with why (computed on first use)."""
+        return self._reasons.unmet()
+
+    @cached_property
+    def unused_supply(self) -> pd.DataFrame:
+        """Producer rows with capacity left, with why (computed on first use)."""
+        return self._reasons.unused()
+
+    @cached_property
+    def _reasons(self) -> Reasons:
+        if self.backend is None:
+            raise ValueError("the reasons of a result need its distance backend")
+        return Reasons(self.producers, self.stores, self.arcs, self.backend, self.judge)
 
     @cached_property
     def summary(self) -> Summary:
@@ -158,16 +175,11 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
         stores["allocated"] = _sum_by(arcs, "s", len(stores))
         allocations = _allocations(arcs, producers, stores)
-        reasons = Reasons(producers, stores, arcs, backend, judge)
-        unmet = reasons.unmet()
-        unused = reasons.unused()
     return Result(
         config=config,
         producers=producers,
         stores=stores,
         allocations=allocations,
-        unmet_demand=unmet,
-        unused_supply=unused,
         rejected_rows=inputs.rejected_rows,
         fixed_rows=inputs.fixed_rows,
         files=inputs.files,
