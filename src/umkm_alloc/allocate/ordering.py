@@ -28,7 +28,7 @@ def id_ranks(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.int64), values
     if pd.api.types.infer_dtype(values, skipna=False) != "string":
         values = np.array([str(v) for v in values], dtype=object)
-    if pd.Index(values).is_monotonic_increasing:
+    if pd.Index(values, dtype=object).is_monotonic_increasing:
         new = np.empty(len(values), dtype=bool)
         new[0] = True
         np.not_equal(values[1:], values[:-1], out=new[1:])

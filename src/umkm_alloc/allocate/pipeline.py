@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from umkm_alloc.allocate.candidates import find_candidates
+from umkm_alloc.allocate.ordering import sort_rows
 from umkm_alloc.allocate.reasons import Reasons
 from umkm_alloc.allocate.solve import solve_allocation
 from umkm_alloc.config import AssignConfig
@@ -202,23 +203,26 @@ def _sum_by(arcs: pd.DataFrame, col: str, n: int) -> np.ndarray:
 
 
 def _allocations(arcs: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFrame) -> pd.DataFrame:
-    used = arcs[arcs["flow"] > 0]
-    p = producers.iloc[used["p"].to_numpy()].reset_index(drop=True)
-    s = stores.iloc[used["s"].to_numpy()].reset_index(drop=True)
+    flow = arcs["flow"].to_numpy()
+    used = np.flatnonzero(flow > 0)
+    p = arcs["p"].to_numpy()[used]
+    s = arcs["s"].to_numpy()[used]
+
+    def text(rows: pd.DataFrame, column: str, at: np.ndarray) -> pd.Series:
+        return pd.Series(rows[column].to_numpy(dtype=object)[at], dtype=object)
+
     table = pd.DataFrame(
         {
-            "producer_id": p["id"],
-            "producer_name": p["name"],
-            "store_id": s["id"],
-            "store_name": s["name"],
-            "product": p["product"],
-            "quantity": used["flow"].to_numpy().astype(np.int64),
-            "distance_km": np.round(used["km"].to_numpy(), 3),
-            "producer_kecamatan": p["kecamatan_name"],
-            "store_kecamatan": s["kecamatan_name"],
+            "producer_id": text(producers, "id", p),
+            "producer_name": text(producers, "name", p),
+            "store_id": text(stores, "id", s),
+            "store_name": text(stores, "name", s),
+            "product": text(producers, "product", p),
+            "quantity": flow[used].astype(np.int64),
+            "distance_km": np.round(arcs["km"].to_numpy()[used], 3),
+            "producer_kecamatan": text(producers, "kecamatan_name", p),
+            "store_kecamatan": text(stores, "kecamatan_name", s),
         },
         columns=ALLOCATION_COLUMNS,
     )
-    return table.sort_values(["producer_id", "store_id", "product"], kind="stable").reset_index(
-        drop=True
-    )
+    return sort_rows(table, ["producer_id", "store_id", "product"])
