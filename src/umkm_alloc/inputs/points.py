@@ -10,7 +10,8 @@ import pandas as pd
 from umkm_alloc.io.coords import Degrees, read_degrees, read_pair
 from umkm_alloc.io.read import RawTable
 
-Reasons = list[list[tuple[str, str]]]
+#: The problems of each row with any, by row position: ``(kind, text)`` in the order found.
+Reasons = dict[int, list[tuple[str, str]]]
 _NOT_DMS = "is not a number nor degrees-minutes-seconds"
 _DMS_HINT = "give decimal degrees like {} or degrees like {}"
 _EXAMPLES = {"lat": ("-6.05", "6°03'00\" LS"), "lon": ("106.2", "106°12'00\" BT")}
