@@ -329,11 +329,16 @@ def _check_repeats(
     ids: pd.Series, product_key: pd.Series, frame: pd.DataFrame, column: str, reasons: Reasons
 ) -> None:
     products, lines = frame["product"], frame[LINE]
+    # (id, product) as one integer: a repeat is found without hashing pairs of texts
+    id_code = pd.factorize(ids)[0].astype(np.int64)
+    p_code, p_uniques = pd.factorize(product_key)
+    pair = pd.Series(id_code * (len(p_uniques) + 1) + p_code)
+    named = (ids != "").to_numpy()
+    if not pair[named].duplicated(keep="first").any():
+        return
     keyed = pd.DataFrame({"id": ids, "p": product_key, "line": lines, "sheet": frame[SHEET]})
     keyed = keyed[keyed["id"] != ""]
     dup = keyed.duplicated(["id", "p"], keep="first")
-    if not dup.any():
-        return
     first = keyed.groupby(["id", "p"], sort=False)[["line", "sheet"]].transform("first")
     for pos in keyed.index[dup]:
         prod = " ".join(str(products.iat[pos]).split())

@@ -17,6 +17,8 @@ DELIMITERS = (",", ";", "\t", "|")
 HEAD_ROWS = 30
 #: A cell our own outputs guarded against formulas (``'-6.09, 106.18``): read as written.
 GUARDED = r"^'([=+\-@\t\r])"
+#: Arrow-backed text (pandas' default ``str``): how the cells of a raw table are held.
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:
@@ -49,13 +51,23 @@ def sniff_delimiter(text: str) -> str:
 
     The widest line is the header (title rows above it hold one cell), quotes honoured.
     """
-    lines = [ln for ln in text.splitlines()[:HEAD_ROWS] if ln.strip()]
+    lines = [ln for ln in head_lines(text, HEAD_ROWS) if ln.strip()]
     best, best_n = ",", 1
     for delim in DELIMITERS:
         n = max((len(next(csv.reader([ln], delimiter=delim), [])) for ln in lines), default=0)
         if n > best_n:
             best, best_n = delim, n
     return best
+
+
+def head_lines(text: str, n: int) -> list[str]:
+    """Return ``text.splitlines()[:n]`` without splitting the rest of a large text."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if size >= len(text) or len(lines) > n:  # the first n lines end inside the prefix
+            return lines[:n]
+        size *= 4
 
 
 def csv_grid(text: str, delimiter: str, path: Path) -> Grid:
@@ -115,13 +127,17 @@ def _fast_csv(text: str, delimiter: str) -> Grid | None:
 
 
 def _text_column(column: object) -> pd.Series:
-    """Trim an arrow text column (and undo the formula guard) in C, then hand it to pandas."""
+    """Trim an arrow text column (and undo the formula guard) in C, and keep it in Arrow.
+
+    The cells stay Arrow-backed text (pandas ``str``): compact, and compared, sliced and
+    matched in C; they are read as Python ``str`` only where a check needs them one by one.
+    """
     import pyarrow.compute as pc
 
     trimmed = pc.utf8_trim_whitespace(column)
     if pc.any(pc.starts_with(trimmed, "'")).as_py():
         trimmed = pc.replace_substring_regex(trimmed, GUARDED, r"\1")
-    return pd.Series(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+    return pd.Series(pd.array(trimmed, dtype=TEXT))
 
 
 def _csv_records(text: str, delimiter: str, path: Path) -> list[tuple[int, list[str]]]:
