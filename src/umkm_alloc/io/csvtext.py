@@ -70,36 +70,50 @@ def head_lines(text: str, n: int) -> list[str]:
         size *= 4
 
 
-def csv_grid(text: str, delimiter: str, path: Path) -> Grid:
-    """Split CSV text into a grid; a plain export takes pyarrow's fast path."""
-    fast = _fast_csv(text, delimiter)
+def csv_grid(text: str, delimiter: str, path: Path, *, data: bytes | None = None) -> Grid:
+    """Split CSV text into a grid; a plain export takes pyarrow's fast path.
+
+    ``data`` is the file's bytes when ``text`` was decoded from them as UTF-8: the fast path
+    then parses them as they are instead of encoding the text again.
+    """
+    fast = _fast_csv(text, delimiter, data)
     if fast is not None:
         return fast
     return Grid.from_records("", _csv_records(text, delimiter, path))
 
 
-def _fast_csv(text: str, delimiter: str) -> Grid | None:
+def _fast_csv(text: str, delimiter: str, data: bytes | None = None) -> Grid | None:
     """Read a plain CSV with pyarrow when every record is exactly one non-blank line.
 
     That is what large exports look like, and then the file line of row ``i`` is ``i + 1``.
     Anything else (quotes, blank lines, ragged rows) returns ``None`` and takes the careful
-    path, which gives the same grid.
+    path, which gives the same grid. The text is scanned in place, never copied.
     """
     if '"' in text or "\x00" in text:
         return None
-    body = text.rstrip("\r\n")
-    if not body or not body[0].strip() or "\n\n" in body or "\n\r\n" in body:
+    end = len(text)  # the body: the text without its trailing line ends
+    while end and text[end - 1] in "\r\n":
+        end -= 1
+    if not end or not text[0].strip():
         return None
-    width = len(body.split("\n", 1)[0].rstrip("\r").split(delimiter))
+    if text.find("\n\n", 0, end) >= 0 or text.find("\n\r\n", 0, end) >= 0:
+        return None
+    first = text.find("\n", 0, end)
+    width = len(text[: first if first >= 0 else end].rstrip("\r").split(delimiter))
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
+    if data is not None:  # UTF-8 as read (a BOM skipped; the line ends stripped are 1 byte)
+        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        body = pa.py_buffer(data).slice(start, len(data) - start - (len(text) - end))
+    else:
+        body = pa.py_buffer(text[:end].encode("utf-8"))
     names = [f"c{i}" for i in range(width)]
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(body.encode("utf-8")),
+            body,
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
@@ -114,7 +128,7 @@ def _fast_csv(text: str, delimiter: str) -> Grid | None:
         )
     except (pa.ArrowInvalid, ValueError):
         return None
-    if table.num_rows != body.count("\n") + 1:
+    if table.num_rows != text.count("\n", 0, end) + 1:
         return None
     columns = [_text_column(table.column(name)) for name in names]
     grid = Grid(

@@ -151,7 +151,8 @@ def read_table(
     else:
         text, encoding = decode(data, path)
         delimiter = sniff_delimiter(text)
-        grids = [csv_grid(text, delimiter, path)]
+        grids = [csv_grid(text, delimiter, path, data=data if encoding == "utf-8" else None)]
+        del text  # the grid holds its own copy of the cells
     every = sheet is not None and sheet.strip().casefold() == ALL_SHEETS and fmt is not None
     parts, left_out = _parts(grids, kind, path, header_row, every=every)
     frames, skipped, sheets = [], [], []
