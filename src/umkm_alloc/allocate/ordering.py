@@ -37,6 +37,23 @@ def id_ranks(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return ranks.astype(np.int64), np.asarray(names, dtype=object)
 
 
+def text_order(*keys: np.ndarray) -> np.ndarray:
+    """Return the stable order of rows by text keys, most significant first.
+
+    Parameters
+    ----------
+    keys
+        ``object`` arrays of ``str``, one per key, of one length.
+
+    Returns
+    -------
+    numpy.ndarray
+        Row positions, as a stable sort by the keys (Python's text order) would give them.
+    """
+    ranks = [id_ranks(pd.Series(k, dtype=object, copy=False))[0] for k in keys]
+    return np.lexsort(ranks[::-1]) if ranks else np.zeros(0, dtype=np.int64)
+
+
 def sort_rows(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Return ``table.sort_values(columns, kind="stable")`` with a fresh index.
 

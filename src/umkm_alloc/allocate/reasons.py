@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from umkm_alloc.allocate.ordering import id_ranks, sort_rows
+from umkm_alloc.allocate.ordering import id_ranks, text_order
 from umkm_alloc.distance import DistanceBackend, Points, straight_pairs_within
 from umkm_alloc.rules.judge import Judge
 from umkm_alloc.rules.model import BEYOND_DISTANCE, ELIGIBLE, REASONS
@@ -58,12 +58,13 @@ class _Rows:
 
 
 def _id_lists(
-    slots: np.ndarray, ranks: np.ndarray, names: np.ndarray
+    slots: np.ndarray, ranks: np.ndarray, names: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     """Per slot: how many distinct ids, and the first few in sort order ("a, b, c and 4 more").
 
-    ``slots`` and ``ranks`` are the pairs (a row being explained, the rank of the other
-    side's id in ``names``); one sort of their integer keys groups them by slot in id order.
+    ``slots`` (below ``n``) and ``ranks`` are the pairs (a row being explained, the rank of
+    the other side's id in ``names``); one sort of their integer keys groups them by slot in
+    id order (none when the pairs come by producer: their keys are sorted already).
 
     Returns
     -------
@@ -72,23 +73,26 @@ def _id_lists(
     """
     width = len(names) + 1
     key = slots.astype(np.int64) * width + ranks
-    key.sort()
-    if len(key) > 1:
-        key = key[np.r_[True, key[1:] != key[:-1]]]  # the same id twice is counted once
-    row, code = np.divmod(key, width)
-    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]) if len(row) else row
-    counts = np.diff(np.r_[starts, len(row)])
+    if len(key) > 1 and not (key[1:] >= key[:-1]).all():
+        key.sort()
+    counts = np.bincount(slots, minlength=n)
+    if len(key) > 1 and not (key[1:] != key[:-1]).all():  # the same id twice counts once
+        key = key[np.r_[True, key[1:] != key[:-1]]]
+        counts = np.bincount(key // width, minlength=n)
+    present = np.flatnonzero(counts)
+    counts = counts[present]
+    starts = np.cumsum(counts) - counts  # sorted by slot: each slot's ids are one run
     text = pa.array(names, type=pa.string())
     shown = []
     for j in range(_LIST_IDS):
         has = counts > j
-        taken = text.take(pa.array(code[np.where(has, starts + j, starts)]))
-        shown.append(pc.if_else(pa.array(has), taken, pa.scalar(None, pa.string())))
+        code = key[np.where(has, starts + j, starts)] % width
+        shown.append(pc.if_else(pa.array(has), text.take(pa.array(code)), pa.scalar(None)))
     listed = pc.binary_join_element_wise(*shown, ", ", null_handling="skip")
     beyond = counts - _LIST_IDS
     more = pc.binary_join_element_wise(" and ", pc.cast(pa.array(beyond), pa.string()), " more", "")
     more = pc.if_else(pa.array(beyond > 0), more, pa.scalar(""))
-    return row[starts], counts, pc.binary_join_element_wise(listed, more, "")
+    return present, counts, pc.binary_join_element_wise(listed, more, "")
 
 
 def _nearest(
@@ -207,20 +211,23 @@ class Reasons:
         kinds, reasons = self._explain(job)
         ident, name, product, qty, allocated, left, reason = columns
         demand, given = rows["qty"].to_numpy(), rows["allocated"].to_numpy()
-        table = pd.DataFrame(
+        ids = rows["id"].to_numpy(dtype=object)
+        products = rows["product"].to_numpy(dtype=object)
+        # sorted by id and product before the table is made: its text is converted once
+        order = text_order(ids, products) if len(rows) else np.zeros(0, dtype=np.int64)
+        return pd.DataFrame(
             {
-                ident: rows["id"].to_numpy(dtype=object),
-                name: rows["name"].to_numpy(dtype=object),
-                product: rows["product"].to_numpy(dtype=object),
-                qty: demand.astype(np.int64),
-                allocated: given.astype(np.int64),
-                left: (demand - given).astype(np.int64),
-                reason: reasons,
-                "kind": kinds,
+                ident: ids[order],
+                name: rows["name"].to_numpy(dtype=object)[order],
+                product: products[order],
+                qty: demand.astype(np.int64)[order],
+                allocated: given.astype(np.int64)[order],
+                left: (demand - given).astype(np.int64)[order],
+                reason: reasons[order],
+                "kind": kinds[order],
             },
             columns=[*columns, "kind"],
         )
-        return sort_rows(table, [ident, product])
 
     def _explain(self, job: _Rows) -> tuple[np.ndarray, np.ndarray]:
         """Return the kind and the reason of every row being explained, in their order."""
@@ -229,19 +236,20 @@ class Reasons:
         reasons = np.full(n, "", dtype=object)
         if n == 0:
             return kinds, reasons
-        # the slot (position among the rows explained) of each pair's row; -1: another row
+        # the slot (position among the rows explained) of each row of the side; -1: not one
         slot = np.full(len(self.stores if job.side == "s" else self.producers), -1, np.int64)
         slot[job.rows.index.to_numpy()] = np.arange(n)
-        a_slot = slot[self.arcs[job.side].to_numpy()]
+        own = self.arcs[job.side].to_numpy()
         code = self.arcs["code"].to_numpy()
+        mine = (slot >= 0)[own]  # the pairs of the rows explained
         done = np.zeros(n, dtype=bool)
-        eligible = np.flatnonzero((a_slot >= 0) & (code == ELIGIBLE))
-        slots, texts = self._eligible(job, a_slot[eligible], eligible)
+        eligible = np.flatnonzero(mine & (code == ELIGIBLE))
+        slots, texts = self._eligible(job, slot[own[eligible]], eligible)
         kinds[slots] = "capacity_used" if job.side == "s" else "demand_met"
         reasons[slots] = texts
         done[slots] = True
-        excluded = np.flatnonzero((a_slot >= 0) & (code != ELIGIBLE) & (code != BEYOND_DISTANCE))
-        slots, kind, texts = self._excluded(job, a_slot[excluded], excluded, done)
+        excluded = np.flatnonzero(mine & (code != ELIGIBLE) & (code != BEYOND_DISTANCE))
+        slots, kind, texts = self._excluded(job, slot[own[excluded]], excluded, done)
         kinds[slots], reasons[slots], done[slots] = kind, texts, True
         offered = job.others["qty"].to_numpy() > 0
         other_keys = job.others["product_key"].to_numpy(dtype=object)
@@ -266,7 +274,7 @@ class Reasons:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rows with eligible pairs in reach: their capacity or demand is used up."""
         others = self.arcs[job.other_side].to_numpy()[arcs]
-        slots, counts, listed = _id_lists(slots, job.ranks[others], job.names)
+        slots, counts, listed = _id_lists(slots, job.ranks[others], job.names, len(job.rows))
         count = pc.cast(pa.array(counts), pa.string())
         if job.side == "s":
             words = ("capacity of the ", " producer(s) in reach (", ") is used by other stores")
@@ -326,15 +334,15 @@ class Reasons:
         p, s = job.pair(job.rows.index.to_numpy()[far[at]], job.others.index.to_numpy()[other])
         beyond = self.judge.beyond_many(p, s, km=km, nearest=True)
         texts = np.full(len(far), "", dtype=object)
-        texts[at] = [
-            f"nearest {job.what} of {label} ({oid}) {words}"
-            for label, oid, words in zip(
-                job.labels[far[at]].tolist(),
-                job.names[job.ranks[other]].tolist(),
-                beyond,
-                strict=True,
-            )
-        ]
+        texts[at] = pc.binary_join_element_wise(
+            f"nearest {job.what} of ",
+            pa.array(job.labels[far[at]], pa.string()),
+            " (",
+            pa.array(job.names[job.ranks[other]], pa.string()),
+            ") ",
+            pa.array(beyond, pa.string()),
+            "",
+        ).to_numpy(zero_copy_only=False)
         return texts
 
     def _far_routed(self, job: _Rows, far: np.ndarray) -> tuple[list[str], list[str]]:

@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import ArrayLike
 
 from umkm_alloc.rules.model import (
@@ -311,16 +313,18 @@ class Judge:
         p = np.asarray(p, dtype=np.int64)
         s = np.asarray(s, dtype=np.int64)
         km = np.asarray(km, dtype=float)
-        out: list[str] = [""] * len(km)
+        out = np.full(len(km), "", dtype=object)
         codes = self._pair_categories(p, s)
         for code in np.unique(codes).tolist():
             category = category_key(self._categories[code]) if code >= 0 else ""
             limit = self.rules.limit_km(category, self.max_km)
             head, tail = self._km_words(category, limit, nearest=nearest)
             where = np.flatnonzero(codes == code)
-            for i, value in zip(where.tolist(), km[where].tolist(), strict=True):
-                out[i] = f"{head}{exceeding(value, limit, 1)}{tail}"
-        return out
+            figures = _exceeding_many(km[where], limit)
+            words = [pa.scalar(w, pa.large_string()) for w in (head, tail, "")]
+            joined = pc.binary_join_element_wise(words[0], figures, words[1], words[2])
+            out[where] = joined.to_numpy(zero_copy_only=False)
+        return out.tolist()
 
     def _km_words(self, category: str, limit: float, *, nearest: bool) -> tuple[str, str]:
         """Return the words before and after the km figure of a pair beyond its km limit."""
@@ -385,6 +389,22 @@ class Judge:
         else:
             got = "; the product has no category"
         return f"{label} accepts {taken}{got} ([{toml_key('chains', label)}] accepts)"
+
+
+def _exceeding_many(values: np.ndarray, limit: float) -> pa.Array:
+    """Return :func:`exceeding` ``(v, limit, 1)`` of every value, as Arrow text."""
+    from umkm_alloc.io.write import fixed_decimals
+
+    text = fixed_decimals(values, 1)
+    with np.errstate(invalid="ignore"):
+        shown = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        short = np.flatnonzero(((values > limit) & ~(shown > limit)) | ~np.isfinite(values))
+    if not len(short):
+        return text
+    fixed = [exceeding(v, limit, 1) for v in values[short].tolist()]
+    mask = np.zeros(len(values), dtype=bool)
+    mask[short] = True
+    return pc.replace_with_mask(text, pa.array(mask), pa.array(fixed, pa.large_string()))
 
 
 def _factorize(values: pd.Categorical) -> tuple[np.ndarray, list[str]]:
