@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from umkm_alloc import __version__
+from umkm_alloc.ordering import id_ranks
 from umkm_alloc.rules.model import CHAIN, FORBID, ZONE_MODE
 
 if TYPE_CHECKING:
@@ -291,13 +292,13 @@ def summarize(result: Result) -> Summary:
 
 def _counts(result: Result) -> Counts:
     producers, stores = result.producers, result.stores
-    products = pd.concat([producers["product_key"], stores["product_key"]]).nunique()
+    products = set(pd.unique(producers["product_key"])) | set(pd.unique(stores["product_key"]))
     return Counts(
-        producers=int(producers["id"].nunique()),
+        producers=_distinct(producers["id"]),
         producer_rows=len(producers),
-        stores=int(stores["id"].nunique()),
+        stores=_distinct(stores["id"]),
         store_rows=len(stores),
-        products=int(products),
+        products=sum(1 for key in products if pd.notna(key)),
         candidate_pairs=int(result.candidates),
         pairs_excluded_by_rules=int(result.arcs["code"].isin([CHAIN, FORBID, ZONE_MODE]).sum()),
         allocations=len(result.allocations),
@@ -307,6 +308,12 @@ def _counts(result: Result) -> Counts:
         rows_fixed=len(result.fixed_rows),
         rows_skipped=len(result.skipped_rows),
     )
+
+
+def _distinct(ids: pd.Series) -> int:
+    """Return the number of distinct ids (rows sorted by id are counted in one pass)."""
+    _, names = id_ranks(ids)
+    return len(names)
 
 
 def _rules_params(rules: Rules) -> dict[str, Any]:
@@ -383,7 +390,7 @@ def _per_kecamatan(rows: pd.DataFrame) -> dict[tuple[str, str, str], tuple[int, 
         place = pd.factorize(place)[0]
         first = np.flatnonzero(place > np.maximum.accumulate(np.r_[-1, place[:-1]]))
     n = len(first)
-    ids = pd.factorize(rows["id"])[0].astype(np.int64)
+    ids = id_ranks(rows["id"])[0]
     width = int(ids.max()) + 1
     sites = np.bincount(pd.unique(place * width + ids) // width, minlength=n)
     qty = np.bincount(place, weights=rows["qty"].to_numpy(), minlength=n)

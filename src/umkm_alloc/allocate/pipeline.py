@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 
 from umkm_alloc.allocate.candidates import find_candidates
-from umkm_alloc.allocate.ordering import sort_rows
 from umkm_alloc.allocate.reasons import Reasons
 from umkm_alloc.allocate.solve import solve_allocation
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import DistanceBackend, backend_for
 from umkm_alloc.geo.boundaries import Boundaries
 from umkm_alloc.inputs.load import FileCounts, Progress, load_inputs, timed
+from umkm_alloc.ordering import sort_rows
 from umkm_alloc.rules.judge import Judge
 from umkm_alloc.rules.model import ELIGIBLE, Rules
 from umkm_alloc.rules.zones import ZoneMap

@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from umkm_alloc.allocate.ordering import id_ranks, text_order
 from umkm_alloc.distance import DistanceBackend, Points, straight_pairs_within
+from umkm_alloc.ordering import id_ranks, text_order
 from umkm_alloc.rules.judge import Judge
 from umkm_alloc.rules.model import BEYOND_DISTANCE, ELIGIBLE, REASONS
 
