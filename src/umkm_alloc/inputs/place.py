@@ -48,7 +48,7 @@ def geocode_rows(validated: Validated, boundaries: Boundaries, *, snap_m: float)
         snap_m`` (``placed_by`` is ``point``, ``snapped``, ``swapped`` or ``kecamatan``) with
         ``lat`` and ``lon`` filled in.
     """
-    rows = validated.accepted.copy()
+    rows = validated.accepted.copy(deep=False)  # copy-on-write: the checked rows stay as they are
     n = len(rows)
     idx = np.full(n, -1, dtype=np.int64)
     snap = np.zeros(n, dtype=float)
