@@ -7,13 +7,22 @@ pyproject.toml): ``from conftest import EXAMPLES, run_cli``.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings
 
 from fakeosrm import osrm  # noqa: F401  (a fixture: a fake OSRM server on 127.0.0.1)
+
+# CI (``.ci/run`` sets CI=1) runs the property tests on a fixed sequence of examples, so a run
+# that lands is a run that repeats; at a desk they draw new examples each time and keep the
+# failures they find in .hypothesis/ (replayed first).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 if TYPE_CHECKING:
     import typer

@@ -6,7 +6,7 @@ kept exact; each view rounds them as it shows them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,6 +14,7 @@ import pandas as pd
 
 from umkm_alloc import __version__
 from umkm_alloc.fairness import Fairness, fairness
+from umkm_alloc.ordering import id_ranks
 from umkm_alloc.rules.model import CHAIN, FORBID, ZONE_MODE
 
 if TYPE_CHECKING:
@@ -145,8 +146,12 @@ class KecamatanRow(_Received):
 
     def to_json(self) -> dict[str, Any]:
         """Return the row of ``by_kecamatan`` in summary.json."""
-        row = {k: v for k, v in asdict(self).items() if k != "zone"}
+        row = {k: getattr(self, k) for k in _KECAMATAN_JSON}
         return {**row, "fill_rate": _rounded(self.fill_rate, 6)}
+
+
+#: The keys of a ``by_kecamatan`` row of summary.json before ``fill_rate``, in order.
+_KECAMATAN_JSON = tuple(f.name for f in fields(KecamatanRow) if f.name != "zone")
 
 
 @dataclass(frozen=True)
@@ -308,13 +313,13 @@ def _routes(result: Result) -> RoutesSummary | None:
 
 def _counts(result: Result) -> Counts:
     producers, stores = result.producers, result.stores
-    products = pd.concat([producers["product_key"], stores["product_key"]]).nunique()
+    products = set(pd.unique(producers["product_key"])) | set(pd.unique(stores["product_key"]))
     return Counts(
-        producers=int(producers["id"].nunique()),
+        producers=_distinct(producers["id"]),
         producer_rows=len(producers),
-        stores=int(stores["id"].nunique()),
+        stores=_distinct(stores["id"]),
         store_rows=len(stores),
-        products=int(products),
+        products=sum(1 for key in products if pd.notna(key)),
         candidate_pairs=int(result.candidates),
         pairs_excluded_by_rules=int(result.arcs["code"].isin([CHAIN, FORBID, ZONE_MODE]).sum()),
         allocations=len(result.allocations),
@@ -324,6 +329,12 @@ def _counts(result: Result) -> Counts:
         rows_fixed=len(result.fixed_rows),
         rows_skipped=len(result.skipped_rows),
     )
+
+
+def _distinct(ids: pd.Series) -> int:
+    """Return the number of distinct ids (rows sorted by id are counted in one pass)."""
+    _, names = id_ranks(ids)
+    return len(names)
 
 
 def _rules_params(rules: Rules) -> dict[str, Any]:
@@ -370,24 +381,47 @@ _SIDES = ("producers", "supply", "supplied", "stores", "demand", "received")
 
 
 def _by_kecamatan(result: Result) -> tuple[KecamatanRow, ...]:
-    keys = ["kecamatan_code", "kecamatan_name", "kabupaten_name"]
-    p = result.producers.groupby(keys, sort=True).agg(
-        producers=("id", "nunique"), supply=("qty", "sum"), supplied=("allocated", "sum")
-    )
-    s = result.stores.groupby(keys, sort=True).agg(
-        stores=("id", "nunique"), demand=("qty", "sum"), received=("allocated", "sum")
-    )
-    table = p.join(s, how="outer").fillna(0).sort_index()
+    supply = _per_kecamatan(result.producers)
+    demand = _per_kecamatan(result.stores)
+    zone_of = result.zone_map.zone_of
+    none = (0, 0, 0)
     return tuple(
         KecamatanRow(
-            kode=str(t.kecamatan_code),
-            kecamatan=str(t.kecamatan_name),
-            kabupaten=str(t.kabupaten_name),
-            zone=result.zone_map.zone_of(str(t.kecamatan_code)),
-            **{col: int(getattr(t, col)) for col in _SIDES},
+            code, name, kabupaten, zone_of(code), *supply.get(place, none), *demand.get(place, none)
         )
-        for t in table.reset_index().itertuples(index=False)
+        for place in sorted(supply.keys() | demand.keys())
+        for code, name, kabupaten in [place]
     )
+
+
+def _per_kecamatan(rows: pd.DataFrame) -> dict[tuple[str, str, str], tuple[int, int, int]]:
+    """Per (code, name, kabupaten) of the rows: distinct ids, ``qty`` and ``allocated``."""
+    if rows.empty:
+        return {}
+    keys = ["kecamatan_code", "kecamatan_name", "kabupaten_name"]
+    place = pd.factorize(rows[keys[0]])[0]  # codes in order of first appearance
+    first = np.flatnonzero(place > np.maximum.accumulate(np.r_[-1, place[:-1]]))
+    labels = [rows[key].to_numpy(dtype=object) for key in keys]
+    if any((label[first][place] != label).any() for label in labels[1:]):
+        # a code under two names: group by all three (never so for geocoded rows)
+        place = np.zeros(len(rows), dtype=np.int64)
+        for key in keys:
+            codes, uniques = pd.factorize(rows[key])
+            place = place * (len(uniques) + 1) + codes
+        place = pd.factorize(place)[0]
+        first = np.flatnonzero(place > np.maximum.accumulate(np.r_[-1, place[:-1]]))
+    n = len(first)
+    ids = id_ranks(rows["id"])[0]
+    width = int(ids.max()) + 1
+    sites = np.bincount(pd.unique(place * width + ids) // width, minlength=n)
+    qty = np.bincount(place, weights=rows["qty"].to_numpy(), minlength=n)
+    given = np.bincount(place, weights=rows["allocated"].to_numpy(), minlength=n)
+    columns = [label[first].tolist() for label in labels]
+    figures = [f.astype(np.int64).tolist() for f in (sites, qty, given)]
+    return {
+        (str(code), str(name), str(kabupaten)): (s, q, g)
+        for code, name, kabupaten, s, q, g in zip(*columns, *figures, strict=True)
+    }
 
 
 def _by_zone(result: Result, kecamatan: tuple[KecamatanRow, ...]) -> tuple[ZoneRow, ...]:
@@ -410,17 +444,23 @@ def _by_zone(result: Result, kecamatan: tuple[KecamatanRow, ...]) -> tuple[ZoneR
 
 def _received_from_other_zones(result: Result) -> dict[str, int]:
     """Units each zone's stores received from producers in another zone."""
-    used = result.arcs[result.arcs["flow"].to_numpy() > 0]
-    zone_p = _zones(result.producers["kecamatan_code"], result.zone_map)[used["p"].to_numpy()]
-    zone_s = _zones(result.stores["kecamatan_code"], result.zone_map)[used["s"].to_numpy()]
+    flow = result.arcs["flow"].to_numpy()
+    used = np.flatnonzero(flow > 0)
+    zone_map = result.zone_map
+    zone_p = _zones(result.producers["kecamatan_code"], zone_map)[result.arcs["p"].to_numpy()[used]]
+    zone_s = _zones(result.stores["kecamatan_code"], zone_map)[result.arcs["s"].to_numpy()[used]]
     cross = zone_p != zone_s
-    units = used["flow"][cross].groupby(zone_s[cross], sort=True).sum()
-    return {str(zone): int(u) for zone, u in units.items()}
+    units = np.bincount(
+        zone_s[cross], weights=flow[used][cross], minlength=len(zone_map.zone_names)
+    )
+    return {zone_map.zone_names[z]: int(units[z]) for z in np.flatnonzero(units).tolist()}
 
 
 def _zones(codes: pd.Series, zone_map: ZoneMap) -> np.ndarray:
-    """Zone name of each row's kecamatan code."""
-    return codes.map({code: zone_map.zone_of(code) for code in codes.unique()}).to_numpy()
+    """Zone (its position in ``zone_map.zone_names``) of each row's kecamatan code."""
+    idx, uniq = pd.factorize(codes.to_numpy(dtype=object))
+    zone = [int(zone_map.zone_index[zone_map.row(str(code))]) for code in uniq]
+    return np.asarray(zone, dtype=np.int64)[idx]
 
 
 __all__ = [

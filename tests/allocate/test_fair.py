@@ -466,9 +466,10 @@ def test_budget_zero_is_efficient_and_ample_budget_at_least_as_fair(inst: Instan
     assert unit_km(zero.flow, inst.arc_km) == pytest.approx(unit_km(eff.flow, inst.arc_km))
     fair = fair_allocation(*inst.args())
     base = unit_km(eff.flow, inst.arc_km)
-    # fair at no more unit-km than efficient is a tie below the solver's cost resolution (km
-    # rounded to 1e-6 in the integer costs): budget 0 is efficient by definition, so skip it
-    if base > 0 and unit_km(fair.flow, inst.arc_km) > base:
+    # unit-km below the solver's cost resolution (km rounded to 1e-6 in the integer costs) are
+    # ties, and a percentage of them is no budget: fair at no more unit-km than efficient is
+    # such a tie (budget 0 is efficient by definition), so is an efficient unit-km of ~0
+    if base > 1e-6 and unit_km(fair.flow, inst.arc_km) > base:
         ample = 100 * (unit_km(fair.flow, inst.arc_km) / base - 1) + 1e-6
         sol = budget_allocation(*inst.args(), budget_pct=ample)
         assert quadratic(inst, sol.flow) <= quadratic(inst, fair.flow) + 1e-9

@@ -16,6 +16,7 @@ from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import DistanceBackend, backend_for
 from umkm_alloc.geo.boundaries import Boundaries
 from umkm_alloc.inputs.load import FileCounts, Progress, load_inputs, timed
+from umkm_alloc.ordering import sort_rows
 from umkm_alloc.rules.judge import Judge
 from umkm_alloc.rules.model import ELIGIBLE, Rules
 from umkm_alloc.rules.zones import ZoneMap
@@ -48,8 +49,11 @@ class Result:
         The run configuration.
     producers, stores
         Accepted, geocoded rows (sorted by id, product) with ``allocated``.
-    allocations, unmet_demand, unused_supply, rejected_rows, fixed_rows, skipped_rows
+    allocations, rejected_rows, fixed_rows, skipped_rows
         The output tables of DESIGN.md, sorted.
+    unmet_demand, unused_supply
+        The output tables of DESIGN.md with their reasons (and ``kind``), sorted: worked
+        out on first use (a run that writes only the allocations never needs them).
     files
         Row counts per input file.
     candidates
@@ -85,8 +89,6 @@ class Result:
     producers: pd.DataFrame
     stores: pd.DataFrame
     allocations: pd.DataFrame
-    unmet_demand: pd.DataFrame
-    unused_supply: pd.DataFrame
     rejected_rows: pd.DataFrame
     fixed_rows: pd.DataFrame
     files: tuple[FileCounts, FileCounts]
@@ -103,6 +105,22 @@ class Result:
     )
     routes: RoutePlan | None = field(default=None, compare=False, repr=False)
     fair: FairRun | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def unmet_demand(self) -> pd.DataFrame:
+        """Store rows left short, with why (computed on first use)."""
+        return self._reasons.unmet()
+
+    @cached_property
+    def unused_supply(self) -> pd.DataFrame:
+        """Producer rows with capacity left, with why (computed on first use)."""
+        return self._reasons.unused()
+
+    @cached_property
+    def _reasons(self) -> Reasons:
+        if self.backend is None:
+            raise ValueError("the reasons of a result need its distance backend")
+        return Reasons(self.producers, self.stores, self.arcs, self.backend, self.judge)
 
     @cached_property
     def summary(self) -> Summary:
@@ -168,9 +186,6 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
         stores["allocated"] = _sum_by(arcs, "s", len(stores))
         allocations = _allocations(arcs, producers, stores)
-        reasons = Reasons(producers, stores, arcs, backend, judge)
-        unmet = reasons.unmet()
-        unused = reasons.unused()
     routes = None
     if config.routes:
         from umkm_alloc.routes.deliveries import plan_deliveries
@@ -182,8 +197,6 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         producers=producers,
         stores=stores,
         allocations=allocations,
-        unmet_demand=unmet,
-        unused_supply=unused,
         rejected_rows=inputs.rejected_rows,
         fixed_rows=inputs.fixed_rows,
         files=inputs.files,
@@ -233,23 +246,26 @@ def _sum_by(arcs: pd.DataFrame, col: str, n: int) -> np.ndarray:
 
 
 def _allocations(arcs: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFrame) -> pd.DataFrame:
-    used = arcs[arcs["flow"] > 0]
-    p = producers.iloc[used["p"].to_numpy()].reset_index(drop=True)
-    s = stores.iloc[used["s"].to_numpy()].reset_index(drop=True)
+    flow = arcs["flow"].to_numpy()
+    used = np.flatnonzero(flow > 0)
+    p = arcs["p"].to_numpy()[used]
+    s = arcs["s"].to_numpy()[used]
+
+    def text(rows: pd.DataFrame, column: str, at: np.ndarray) -> pd.Series:
+        return pd.Series(rows[column].to_numpy(dtype=object)[at], dtype=object)
+
     table = pd.DataFrame(
         {
-            "producer_id": p["id"],
-            "producer_name": p["name"],
-            "store_id": s["id"],
-            "store_name": s["name"],
-            "product": p["product"],
-            "quantity": used["flow"].to_numpy().astype(np.int64),
-            "distance_km": np.round(used["km"].to_numpy(), 3),
-            "producer_kecamatan": p["kecamatan_name"],
-            "store_kecamatan": s["kecamatan_name"],
+            "producer_id": text(producers, "id", p),
+            "producer_name": text(producers, "name", p),
+            "store_id": text(stores, "id", s),
+            "store_name": text(stores, "name", s),
+            "product": text(producers, "product", p),
+            "quantity": flow[used].astype(np.int64),
+            "distance_km": np.round(arcs["km"].to_numpy()[used], 3),
+            "producer_kecamatan": text(producers, "kecamatan_name", p),
+            "store_kecamatan": text(stores, "kecamatan_name", s),
         },
         columns=ALLOCATION_COLUMNS,
     )
-    return table.sort_values(["producer_id", "store_id", "product"], kind="stable").reset_index(
-        drop=True
-    )
+    return sort_rows(table, ["producer_id", "store_id", "product"])

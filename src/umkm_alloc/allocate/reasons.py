@@ -1,14 +1,23 @@
-"""Why a store row is short or a producer row has capacity left."""
+"""Why a store row is short or a producer row has capacity left.
+
+Vectorised over the candidate pairs: the pairs of the rows being explained are picked by
+position (the pair table is never copied), the ids in reach are counted and listed after one
+sort of integer keys, and the texts of the commonest reason are assembled column-wise in Arrow.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from umkm_alloc.distance import DistanceBackend, Points, straight_pairs_within
+from umkm_alloc.ordering import id_ranks, text_order
 from umkm_alloc.rules.judge import Judge
 from umkm_alloc.rules.model import BEYOND_DISTANCE, ELIGIBLE, REASONS
 
@@ -27,58 +36,118 @@ _LIST_IDS = 3
 HORIZON = 3.0
 
 
-def _id_lists(rows: np.ndarray, other: np.ndarray, ids: pd.Series) -> dict[int, tuple[int, str]]:
-    """Per row: how many distinct ids, and the first few in sort order ("a, b, c and 4 more").
+@dataclass(frozen=True)
+class _Rows:
+    """The rows being explained (short stores or spare producers) and the other side."""
 
-    ``other`` indexes ``ids`` (the other side's ids). Vectorised: ids are compared as codes
-    and only the first :data:`_LIST_IDS` of each row are turned into text.
+    rows: pd.DataFrame
+    side: str  # "s" or "p": the column of the pairs that holds these rows
+    others: pd.DataFrame
+    what: str  # "producer" or "store": what the other side's rows are called
+    ranks: np.ndarray  # sort rank of every row of ``others`` by id
+    names: np.ndarray  # the distinct ids of ``others``, sorted
+    labels: np.ndarray  # the product of every row as the texts name it
+
+    @property
+    def other_side(self) -> str:
+        return "p" if self.side == "s" else "s"
+
+    def pair(self, pos: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the (producer, store) positions of rows at ``pos`` and other rows."""
+        return (other, pos) if self.side == "s" else (pos, other)
+
+
+def _id_lists(
+    slots: np.ndarray, ranks: np.ndarray, names: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """Per slot: how many distinct ids, and the first few in sort order ("a, b, c and 4 more").
+
+    ``slots`` (below ``n``) and ``ranks`` are the pairs (a row being explained, the rank of
+    the other side's id in ``names``); one sort of their integer keys groups them by slot in
+    id order (none when the pairs come by producer: their keys are sorted already).
+
+    Returns
+    -------
+    slot, count, listed
+        The slots with at least one id, their number of distinct ids and the list as text.
     """
-    if len(rows) == 0:
-        return {}
-    codes, uniques = pd.factorize(ids.astype(str), sort=True)
-    names = np.asarray(uniques, dtype=object)
     width = len(names) + 1
-    key = np.unique(rows.astype(np.int64) * width + codes[other])
-    row, code = key // width, key % width
-    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1]
-    counts = np.diff(np.r_[starts, len(row)])
-    out: dict[int, tuple[int, str]] = {}
-    for start, count in zip(starts.tolist(), counts.tolist(), strict=True):
-        shown = ", ".join(names[code[start : start + min(count, _LIST_IDS)]])
-        more = f" and {count - _LIST_IDS} more" if count > _LIST_IDS else ""
-        out[int(row[start])] = (count, shown + more)
-    return out
+    key = slots.astype(np.int64) * width + ranks
+    if len(key) > 1 and not (key[1:] >= key[:-1]).all():
+        key.sort()
+    counts = np.bincount(slots, minlength=n)
+    if len(key) > 1 and not (key[1:] != key[:-1]).all():  # the same id twice counts once
+        key = key[np.r_[True, key[1:] != key[:-1]]]
+        counts = np.bincount(key // width, minlength=n)
+    present = np.flatnonzero(counts)
+    counts = counts[present]
+    starts = np.cumsum(counts) - counts  # sorted by slot: each slot's ids are one run
+    text = pa.array(names, type=pa.string())
+    shown = []
+    for j in range(_LIST_IDS):
+        has = counts > j
+        code = key[np.where(has, starts + j, starts)] % width
+        shown.append(pc.if_else(pa.array(has), text.take(pa.array(code)), pa.scalar(None)))
+    listed = pc.binary_join_element_wise(*shown, ", ", null_handling="skip")
+    beyond = counts - _LIST_IDS
+    more = pc.binary_join_element_wise(" and ", pc.cast(pa.array(beyond), pa.string()), " more", "")
+    more = pc.if_else(pa.array(beyond > 0), more, pa.scalar(""))
+    return present, counts, pc.binary_join_element_wise(listed, more, "")
 
 
 def _nearest(
-    rows: pd.DataFrame, others: pd.DataFrame, factor: float
-) -> dict[int, tuple[int, float]]:
-    """For each row, the nearest row of ``others`` with the same product: (index, km).
+    keys: np.ndarray,
+    points: Points,
+    other_keys: np.ndarray,
+    other_points: Points,
+    factor: float,
+    ranks: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each point, the nearest other point with the same product key.
 
     ``km`` is the straight line times ``factor`` (the backend's
     :attr:`~umkm_alloc.distance.DistanceBackend.straight_line_factor`). The nearest point in
     degree space bounds the search; every point within a slightly larger degree radius is
     then measured exactly, so the answer is the geodesic nearest (ties broken by id).
+
+    Parameters
+    ----------
+    keys, points
+        Product key and point of every row to search from.
+    other_keys, other_points
+        Product key and point of every row to find.
+    factor
+        Road km per straight-line km.
+    ranks
+        Sort rank by id of every other row (a tie of distance goes to the first id).
+
+    Returns
+    -------
+    row, other, km
+        For every row that has a nearest one: its position, the nearest one's position among
+        the others, and the km to it.
     """
-    out: dict[int, tuple[int, float]] = {}
-    for key, group in rows.groupby("product_key", sort=True):
-        cands = others[others["product_key"] == key]
-        if cands.empty:
+    found = []
+    for key in sorted(set(keys)):
+        g_pos = np.flatnonzero(keys == key)
+        c_pos = np.flatnonzero(other_keys == key)
+        if not len(c_pos):
             continue
-        c_points, g_points = Points.of(cands), Points.of(group)
+        c_points, g_points = other_points.take(c_pos), points.take(g_pos)
         c_pts, g_pts = c_points.shapely(), g_points.shapely()
         tree = shapely.STRtree(c_pts)
         first = tree.nearest(g_pts)
         reach = shapely.distance(g_pts, c_pts[first]) * 1.05 + 1e-9
         gi, ci = tree.query(g_pts, predicate="dwithin", distance=reach)
         km = g_points.take(gi).geodesic_km(c_points.take(ci)) * factor
-        ids = cands["id"].to_numpy()[ci].astype(str)
-        order = np.lexsort((ids, km, gi))
+        order = np.lexsort((ranks[c_pos[ci]], km, gi))
         gi, ci, km = gi[order], ci[order], km[order]
         lead = np.r_[True, gi[1:] != gi[:-1]]
-        for g, c, d in zip(gi[lead], ci[lead], km[lead], strict=True):
-            out[int(group.index[g])] = (int(cands.index[c]), float(d))
-    return out
+        found.append((g_pos[gi[lead]], c_pos[ci[lead]], km[lead]))
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, float)
+    row, other, km = (np.concatenate(part) for part in zip(*found, strict=True))
+    return row, other, km
 
 
 def _pair(row: int, other: int, side: str) -> tuple[int, int]:
@@ -100,7 +169,7 @@ class Reasons:
     Parameters
     ----------
     producers, stores
-        Accepted rows with ``allocated``.
+        Accepted rows with ``allocated``, indexed by position (the pairs' ``p`` and ``s``).
     arcs
         The candidate pairs with their ``code`` and ``flow``.
     backend
@@ -136,96 +205,159 @@ class Reasons:
         self, rows: pd.DataFrame, side: str, others: pd.DataFrame, what: str, columns: list[str]
     ) -> pd.DataFrame:
         """Return the rows left short (or spare) with their reasons, by id and product."""
-        kinds, reasons = self._explain(rows, side=side, others=others, what=what)
+        ranks, names = id_ranks(others["id"])
+        labels = [p or "any product" for p in rows["product"].to_numpy(dtype=object)]
+        job = _Rows(rows, side, others, what, ranks, names, np.array(labels, dtype=object))
+        kinds, reasons = self._explain(job)
         ident, name, product, qty, allocated, left, reason = columns
-        table = pd.DataFrame(
+        demand, given = rows["qty"].to_numpy(), rows["allocated"].to_numpy()
+        ids = rows["id"].to_numpy(dtype=object)
+        products = rows["product"].to_numpy(dtype=object)
+        # sorted by id and product before the table is made: its text is converted once
+        order = text_order(ids, products) if len(rows) else np.zeros(0, dtype=np.int64)
+        return pd.DataFrame(
             {
-                ident: rows["id"],
-                name: rows["name"],
-                product: rows["product"],
-                qty: rows["qty"].astype(np.int64),
-                allocated: rows["allocated"].astype(np.int64),
-                left: (rows["qty"] - rows["allocated"]).astype(np.int64),
-                reason: reasons,
-                "kind": kinds,
+                ident: ids[order],
+                name: rows["name"].to_numpy(dtype=object)[order],
+                product: products[order],
+                qty: demand.astype(np.int64)[order],
+                allocated: given.astype(np.int64)[order],
+                left: (demand - given).astype(np.int64)[order],
+                reason: reasons[order],
+                "kind": kinds[order],
             },
             columns=[*columns, "kind"],
         )
-        return table.sort_values([ident, "product"], kind="stable").reset_index(drop=True)
 
-    def _explain(
-        self, rows: pd.DataFrame, *, side: str, others: pd.DataFrame, what: str
-    ) -> tuple[list[str], list[str]]:
-        other_side = "p" if side == "s" else "s"
-        arcs = self.arcs
-        # only the arcs of the rows being explained (short stores / spare producers)
-        arcs = arcs[arcs[side].isin(rows.index)]
-        in_reach = arcs[arcs["code"] != BEYOND_DISTANCE]
-        eligible = in_reach[in_reach["code"] == ELIGIBLE]
-        elig_ids = _id_lists(
-            eligible[side].to_numpy(), eligible[other_side].to_numpy(), others["id"]
-        )
-        excluded = in_reach[in_reach["code"] != ELIGIBLE]
-        excluded = excluded.assign(oid=others["id"].to_numpy()[excluded[other_side].to_numpy()])
-        excluded = excluded.sort_values([side, "km", "oid"], kind="stable")
-        first_excl = excluded.drop_duplicates(side).set_index(side)
-        n_excl = excluded.groupby(side).size().to_dict()
-        offered = others[others["qty"] > 0]
-        keys = set(offered["product_key"])
-        far_rows = rows[~rows.index.isin(list(elig_ids)) & ~rows.index.isin(first_excl.index)]
-        far_rows = far_rows[far_rows["product_key"].isin(keys)]
-        if self.routed:
-            notes = self._unroutable(far_rows, side)
-            routable = far_rows[~far_rows.index.isin(list(notes))]
-            routed = self._nearest_routed(routable, offered, side)
-        else:
-            nearest = _nearest(far_rows, offered, self.backend.straight_line_factor or 1.0)
-        verb = "used by other stores" if side == "s" else ""
-        other_ids = others["id"].to_numpy(dtype=object)
-        kinds: list[str] = []
-        reasons: list[str] = []
-        for idx, key, product in zip(rows.index, rows["product_key"], rows["product"], strict=True):
-            label = product or "any product"
-            if idx in elig_ids:
-                count, shown = elig_ids[idx]
-                if side == "s":
-                    kinds.append("capacity_used")
-                    reasons.append(
-                        f"capacity of the {count} producer(s) in reach ({shown}) is {verb}"
-                    )
-                else:
-                    kinds.append("demand_met")
-                    reasons.append(f"the {count} store(s) in reach ({shown}) are fully supplied")
-            elif idx in first_excl.index:
-                arc = first_excl.loc[idx]
-                code = int(arc["code"])
-                kinds.append(REASONS[code])
-                more = int(n_excl[idx]) - 1
-                also = f" (and {more} more in reach, all excluded)" if more else ""
-                rule = self.judge.text(
-                    code, *_pair(int(idx), int(arc[other_side]), side), km=float(arc["km"])
-                )
-                reasons.append(
-                    f"nearest {what} of {label} in reach ({arc['oid']}, {arc['km']:.1f} km) is "
-                    f"excluded: {rule}{also}"
-                )
-            elif key not in keys:
-                kinds.append("no_producer" if side == "s" else "no_store")
-                reasons.append(
-                    f"no producer offers {label}" if side == "s" else f"no store orders {label}"
-                )
-            elif self.routed:
-                kind, text = self._far_reason(idx, label, what, side, others, notes, routed)
-                kinds.append(kind)
-                reasons.append(text)
-            else:
-                other, km = nearest[int(idx)]
-                far = self.judge.beyond(*_pair(int(idx), other, side), km=km, nearest=True)
-                kinds.append("beyond_distance")
-                reasons.append(f"nearest {what} of {label} ({other_ids[other]}) {far}")
+    def _explain(self, job: _Rows) -> tuple[np.ndarray, np.ndarray]:
+        """Return the kind and the reason of every row being explained, in their order."""
+        n = len(job.rows)
+        kinds = np.full(n, "", dtype=object)
+        reasons = np.full(n, "", dtype=object)
+        if n == 0:
+            return kinds, reasons
+        # the slot (position among the rows explained) of each row of the side; -1: not one
+        slot = np.full(len(self.stores if job.side == "s" else self.producers), -1, np.int64)
+        slot[job.rows.index.to_numpy()] = np.arange(n)
+        own = self.arcs[job.side].to_numpy()
+        code = self.arcs["code"].to_numpy()
+        mine = (slot >= 0)[own]  # the pairs of the rows explained
+        done = np.zeros(n, dtype=bool)
+        eligible = np.flatnonzero(mine & (code == ELIGIBLE))
+        slots, texts = self._eligible(job, slot[own[eligible]], eligible)
+        kinds[slots] = "capacity_used" if job.side == "s" else "demand_met"
+        reasons[slots] = texts
+        done[slots] = True
+        excluded = np.flatnonzero(mine & (code != ELIGIBLE) & (code != BEYOND_DISTANCE))
+        slots, kind, texts = self._excluded(job, slot[own[excluded]], excluded, done)
+        kinds[slots], reasons[slots], done[slots] = kind, texts, True
+        offered = job.others["qty"].to_numpy() > 0
+        other_keys = job.others["product_key"].to_numpy(dtype=object)
+        has_offer = job.rows["product_key"].isin(set(other_keys[offered])).to_numpy()
+        none = ~done & ~has_offer
+        kinds[none] = "no_producer" if job.side == "s" else "no_store"
+        offers = "no producer offers" if job.side == "s" else "no store orders"
+        reasons[none] = [f"{offers} {label}" for label in job.labels[none]]
+        far = np.flatnonzero(~done & has_offer)
+        if len(far) and self.routed:
+            kind, texts = self._far_routed(job, far)
+            kinds[far], reasons[far] = kind, texts
+        elif len(far):
+            kinds[far] = "beyond_distance"
+            reasons[far] = self._far_straight(job, far, np.flatnonzero(offered))
         return kinds, reasons
 
-    # -- road and matrix backends: reasons from measured routes, never "inf km"
+    # -- rows with pairs in reach: used up, or every one excluded by a rule
+
+    def _eligible(
+        self, job: _Rows, slots: np.ndarray, arcs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows with eligible pairs in reach: their capacity or demand is used up."""
+        others = self.arcs[job.other_side].to_numpy()[arcs]
+        slots, counts, listed = _id_lists(slots, job.ranks[others], job.names, len(job.rows))
+        count = pc.cast(pa.array(counts), pa.string())
+        if job.side == "s":
+            words = ("capacity of the ", " producer(s) in reach (", ") is used by other stores")
+        else:
+            words = ("the ", " store(s) in reach (", ") are fully supplied")
+        text = pc.binary_join_element_wise(words[0], count, words[1], listed, words[2], "")
+        return slots, text.to_numpy(zero_copy_only=False)
+
+    def _excluded(
+        self, job: _Rows, slots: np.ndarray, arcs: np.ndarray, done: np.ndarray
+    ) -> tuple[np.ndarray, list[str], list[str]]:
+        """Rows whose pairs in reach are all excluded: the nearest one's rule (by km, then id)."""
+        other = self.arcs[job.other_side].to_numpy()[arcs]
+        km = self.arcs["km"].to_numpy()[arcs]
+        order = np.lexsort((job.ranks[other], km, slots))  # stable: ties keep the pair order
+        slots = slots[order]
+        lead = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]]) if len(slots) else slots
+        more = np.diff(np.r_[lead, len(slots)]) - 1
+        first = order[lead]
+        keep = ~done[slots[lead]]
+        slots, more, first = slots[lead][keep], more[keep], first[keep]
+        other, km = other[first], km[first]
+        codes = self.arcs["code"].to_numpy()[arcs[first]].astype(np.int64)
+        p, s = job.pair(job.rows.index.to_numpy()[slots], other)
+        rules = self.judge.texts(codes, p, s, km=km)
+        texts = [
+            f"nearest {job.what} of {label} in reach ({oid}, {d:.1f} km) is excluded: {rule}"
+            + (f" (and {m} more in reach, all excluded)" if m else "")
+            for label, oid, d, rule, m in zip(
+                job.labels[slots].tolist(),
+                job.names[job.ranks[other]].tolist(),
+                km.tolist(),
+                rules,
+                more.tolist(),
+                strict=True,
+            )
+        ]
+        return slots, [REASONS[c] for c in codes.tolist()], texts
+
+    # -- rows with nobody in reach: the nearest one and why it is too far
+
+    def _far_straight(self, job: _Rows, far: np.ndarray, offered: np.ndarray) -> np.ndarray:
+        """Straight-line backends: the nearest row of the product, beyond the limit."""
+        factor = self.backend.straight_line_factor or 1.0
+        keys = job.rows["product_key"].to_numpy(dtype=object)[far]
+        other_keys = job.others["product_key"].to_numpy(dtype=object)[offered]
+        points, other_points = Points.of(job.rows), Points.of(job.others)
+        at, near, km = _nearest(
+            keys,
+            points.take(far),
+            other_keys,
+            other_points.take(offered),
+            factor,
+            job.ranks[offered],
+        )
+        other = offered[near]
+        p, s = job.pair(job.rows.index.to_numpy()[far[at]], job.others.index.to_numpy()[other])
+        beyond = self.judge.beyond_many(p, s, km=km, nearest=True)
+        texts = np.full(len(far), "", dtype=object)
+        texts[at] = pc.binary_join_element_wise(
+            f"nearest {job.what} of ",
+            pa.array(job.labels[far[at]], pa.string()),
+            " (",
+            pa.array(job.names[job.ranks[other]], pa.string()),
+            ") ",
+            pa.array(beyond, pa.string()),
+            "",
+        ).to_numpy(zero_copy_only=False)
+        return texts
+
+    def _far_routed(self, job: _Rows, far: np.ndarray) -> tuple[list[str], list[str]]:
+        """Road and matrix backends: reasons from measured routes, never "inf km"."""
+        far_rows = job.rows.iloc[far]
+        offered = job.others[job.others["qty"] > 0]
+        notes = self._unroutable(far_rows, job.side)
+        routable = far_rows[~far_rows.index.isin(list(notes))]
+        routed = self._nearest_routed(routable, offered, job.side)
+        kinds, texts = [], []
+        for idx, label in zip(far_rows.index, job.labels[far].tolist(), strict=True):
+            kind, text = self._far_reason(idx, label, job.what, job.side, job.others, notes, routed)
+            kinds.append(kind)
+            texts.append(text)
+        return kinds, texts
 
     def _unroutable(self, rows: pd.DataFrame, side: str) -> dict[int, str]:
         """Rows whose point can have no route at all, with the backend's words for why."""
@@ -314,10 +446,17 @@ class Reasons:
         bounds += [f"{horizon_min:g} min"] if math.isfinite(horizon_min) else []
         row = (self.stores if side == "s" else self.producers).loc[[idx]]
         offered = others[(others["qty"] > 0) & (others["product_key"] == row["product_key"].iat[0])]
-        straight = _nearest(row, offered, 1.0)
+        ranks, _ = id_ranks(offered["id"])
+        at, near, km = _nearest(
+            row["product_key"].to_numpy(dtype=object),
+            Points.of(row),
+            offered["product_key"].to_numpy(dtype=object),
+            Points.of(offered),
+            1.0,
+            ranks,
+        )
         text = f"no {word} route to any {what} of {label} within {' / '.join(bounds)}"
-        if int(idx) in straight:
-            other, km = straight[int(idx)]
-            oid = others["id"].at[other]
-            text += f"; the nearest in a straight line ({oid}) is {km:.1f} km away"
+        if len(at):
+            oid = offered["id"].iat[int(near[0])]
+            text += f"; the nearest in a straight line ({oid}) is {km[0]:.1f} km away"
         return text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import typer
 
 from umkm_alloc.cli import options as o
@@ -67,7 +69,6 @@ def assign_command(
     """
     with handle_errors(verbose=verbose):
         from umkm_alloc.allocate import assign
-        from umkm_alloc.cli.render import render_assign, render_rejected
         from umkm_alloc.errors import StrictError, UsageError
         from umkm_alloc.report import REPORT_NEEDS_DIR, write_result
 
@@ -76,9 +77,10 @@ def assign_command(
             raise UsageError(REPORT_NEEDS_DIR)
         o.check_route_options(ctx.params, routes=cfg.routes)
         check_output(out.allocations_to)
-        console = stderr_console(quiet=quiet)
+        # -q: nothing is shown, so neither rich nor the summary is loaded or computed
+        console = None if quiet else stderr_console()
         try:
-            with stage_progress(console) as progress:
+            with stage_progress(console) if console else nullcontext(_silent) as progress:
                 result = assign(cfg, progress=progress)
                 progress("write")
                 written = write_result(
@@ -90,6 +92,16 @@ def assign_command(
                     lang=out.lang,
                 )
         except StrictError as exc:  # raised once the inputs are read, before any solve
-            render_rejected(console, exc.rejected_rows)
+            if console is not None:
+                from umkm_alloc.cli.render import render_rejected
+
+                render_rejected(console, exc.rejected_rows)
             raise
-        render_assign(console, result, written=written, verbose=verbose, lang=out.lang)
+        if console is not None:
+            from umkm_alloc.cli.render import render_assign
+
+            render_assign(console, result, written=written, verbose=verbose, lang=out.lang)
+
+
+def _silent(_stage: str) -> None:
+    """Progress of a quiet run: nothing."""

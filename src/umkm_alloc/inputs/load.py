@@ -23,6 +23,7 @@ from umkm_alloc.inputs.validate import (
 )
 from umkm_alloc.io.read import SOURCE, read_table
 from umkm_alloc.io.reading import Reading
+from umkm_alloc.ordering import text_order
 from umkm_alloc.rules.model import Rules
 from umkm_alloc.rules.parse import check_categories_used, load_rules
 from umkm_alloc.rules.zones import ZoneMap
@@ -188,19 +189,34 @@ def _check_product_columns(val_p: Validated, val_s: Validated) -> None:
 
 def _prepare(rows: pd.DataFrame) -> pd.DataFrame:
     """Sort rows by (id, product) so that arc order, and hence ties, are canonical."""
-    out = rows.sort_values(["id", "product_key"], kind="stable").reset_index(drop=True)
-    return out
+    ids = rows["id"].to_numpy(dtype=object)
+    keys = rows["product_key"].to_numpy(dtype=object)
+    if any(
+        pd.api.types.infer_dtype(v, skipna=False) not in ("string", "empty") for v in (ids, keys)
+    ):
+        return rows.sort_values(["id", "product_key"], kind="stable").reset_index(drop=True)
+    order = text_order(ids, keys)  # a stable sort by the texts, through integer ranks
+    if (order == np.arange(len(order))).all():  # files are often in id order already
+        return rows.reset_index(drop=True)
+    return rows.take(order).reset_index(drop=True)
 
 
 def _name_products(producers: pd.DataFrame, stores: pd.DataFrame) -> None:
     """One display spelling per product key: the first in sort order of all spellings."""
-    spellings = pd.concat(
-        [producers[["product_key", "product"]], stores[["product_key", "product"]]]
-    )
-    names = spellings.sort_values(["product_key", "product"]).drop_duplicates("product_key")
-    mapping = dict(zip(names["product_key"], names["product"], strict=True))
-    producers["product"] = producers["product_key"].map(mapping).astype(object)
-    stores["product"] = stores["product_key"].map(mapping).astype(object)
+    # the distinct (key, spelling) pairs: few, whatever the number of rows
+    pairs = {
+        pair
+        for rows in (producers, stores)
+        for pair in _distinct_pairs(rows["product_key"], rows["product"])[1]
+    }
+    mapping: dict[object, object] = {}
+    for key, spelling in sorted(pairs, key=lambda pair: (str(pair[0]), str(pair[1]))):
+        mapping.setdefault(key, spelling)
+    for rows in (producers, stores):
+        codes, keys = pd.factorize(rows["product_key"].to_numpy(dtype=object))
+        names = np.empty(len(keys), dtype=object)
+        names[:] = [mapping[k] for k in keys]
+        rows["product"] = pd.Series(names[codes], index=rows.index, dtype=object)
 
 
 def _categorise(
@@ -208,19 +224,23 @@ def _categorise(
 ) -> None:
     """Give every row its category key: its own cell, else the rules' ``[products]``."""
     for rows in (producers, stores):
-        # few distinct (product, category) pairs: resolve each once, then map
-        pairs = pd.MultiIndex.from_arrays([rows["product_key"], rows["category"]])
-        uniq = pairs.unique()
-        resolved = {pair: rules.category_of(*pair) for pair in uniq}
-        rows["category"] = (
-            pd.Series([resolved[pair] for pair in uniq], index=uniq, dtype=object)
-            .reindex(pairs)
-            .to_numpy()
-        )
-        rows["category"] = rows["category"].astype(object)
+        # few distinct (product, category) pairs: resolve each once, then take
+        codes, pairs = _distinct_pairs(rows["product_key"], rows["category"])
+        resolved = np.empty(len(pairs), dtype=object)
+        resolved[:] = [rules.category_of(*pair) for pair in pairs]
+        rows["category"] = pd.Series(resolved[codes], index=rows.index, dtype=object)
     if config.config_file is not None:
         used = set(producers["category"]) | set(stores["category"])
         check_categories_used(rules, used - {""}, config.config_file)
+
+
+def _distinct_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[object, object]]]:
+    """Return the pair of each row (a code) and the distinct ``(a, b)`` pairs, by integer codes."""
+    a_code, a_uniq = pd.factorize(a.to_numpy(dtype=object), use_na_sentinel=False)
+    b_code, b_uniq = pd.factorize(b.to_numpy(dtype=object), use_na_sentinel=False)
+    width = len(b_uniq) + 1
+    codes, pairs = pd.factorize(a_code.astype(np.int64) * width + b_code)
+    return codes, [(a_uniq[k // width], b_uniq[k % width]) for k in pairs.tolist()]
 
 
 def _stack(

@@ -48,13 +48,13 @@ def geocode_rows(validated: Validated, boundaries: Boundaries, *, snap_m: float)
         snap_m`` (``placed_by`` is ``point``, ``snapped``, ``swapped`` or ``kecamatan``) with
         ``lat`` and ``lon`` filled in.
     """
-    rows = validated.accepted.copy()
+    rows = validated.accepted.copy(deep=False)  # copy-on-write: the checked rows stay as they are
     n = len(rows)
     idx = np.full(n, -1, dtype=np.int64)
     snap = np.zeros(n, dtype=float)
-    placed = np.array(["point"] * n, dtype=object)
-    reasons = np.array([""] * n, dtype=object)
-    kinds = np.array([""] * n, dtype=object)
+    placed = np.full(n, "point", dtype=object)
+    reasons = np.full(n, "", dtype=object)
+    kinds = np.full(n, "", dtype=object)
     fixes: dict[int, str] = {}
 
     lat_all = rows["lat"].to_numpy(dtype=float).copy()
@@ -119,19 +119,20 @@ def geocode_rows(validated: Validated, boundaries: Boundaries, *, snap_m: float)
         rows.loc[fill, "lat"] = shapely.get_y(reps[idx[fill]])
     safe = np.where(ok, idx, 0)
     frame = boundaries.frame
-    rows["kecamatan_code"] = np.where(ok, frame["kode"].to_numpy()[safe], "")
-    rows["kecamatan_name"] = np.where(ok, frame["nama"].to_numpy()[safe], "")
-    rows["kabupaten_name"] = np.where(ok, frame["kabupaten"].to_numpy()[safe], "")
-    rows["placed_by"] = placed
+    for col, source in (
+        ("kecamatan_code", "kode"),
+        ("kecamatan_name", "nama"),
+        ("kabupaten_name", "kabupaten"),
+    ):  # one str object per kecamatan, shared by its rows
+        names = frame[source].to_numpy(dtype=object)
+        rows[col] = pd.Series(np.where(ok, names[safe], ""), index=rows.index, dtype=object)
+    rows["placed_by"] = pd.Series(placed, index=rows.index, dtype=object)
     rows["snap_m"] = snap
-    for col in ("kecamatan_code", "kecamatan_name", "kabupaten_name", "placed_by"):
-        rows[col] = rows[col].astype(object)
 
-    files = labels_of(validated.table, rows[SOURCE].to_numpy())
     src = rows[SOURCE].to_numpy()
     rejected = pd.DataFrame(
         {
-            "file": files[~ok],
+            "file": labels_of(validated.table, src[~ok]),
             "line": rows["_line"].to_numpy()[~ok],
             "id": rows["id"].to_numpy()[~ok],
             "reason": reasons[~ok],
@@ -145,7 +146,7 @@ def geocode_rows(validated: Validated, boundaries: Boundaries, *, snap_m: float)
     fix_rows = sorted(notes)
     fixed = pd.DataFrame(
         {
-            "file": files[fix_rows],
+            "file": labels_of(validated.table, src[fix_rows]),
             "line": rows["_line"].to_numpy()[fix_rows],
             "id": rows["id"].to_numpy()[fix_rows],
             "fix": [notes[i] for i in fix_rows],
@@ -161,7 +162,9 @@ def geocode_rows(validated: Validated, boundaries: Boundaries, *, snap_m: float)
 def _all_fixes(checked: np.ndarray, placed: dict[int, str], ok: np.ndarray) -> dict[int, str]:
     """Return the fixes of the rows that were placed: validation's first, then geocoding's."""
     out = {}
-    for i in np.flatnonzero(ok):
+    noted = (checked != "") & ok
+    noted[[i for i in placed if ok[i]]] = True
+    for i in np.flatnonzero(noted):
         both = [t for t in (str(checked[i]), placed.get(int(i), "")) if t]
         if both:
             out[int(i)] = "; ".join(both)

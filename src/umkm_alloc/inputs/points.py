@@ -6,11 +6,15 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from umkm_alloc.io.coords import Degrees, read_degrees, read_pair
+from umkm_alloc.io.csvtext import TEXT
 from umkm_alloc.io.read import RawTable
 
-Reasons = list[list[tuple[str, str]]]
+#: The problems of each row with any, by row position: ``(kind, text)`` in the order found.
+Reasons = dict[int, list[tuple[str, str]]]
 _NOT_DMS = "is not a number nor degrees-minutes-seconds"
 _DMS_HINT = "give decimal degrees like {} or degrees like {}"
 _EXAMPLES = {"lat": ("-6.05", "6°03'00\" LS"), "lon": ("106.2", "106°12'00\" BT")}
@@ -35,7 +39,27 @@ def to_number(cells: pd.Series, *, decimal_comma: bool, thousands: bool) -> pd.S
             grouped = text.str.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+(,\d*)?")
             text = text.where(~grouped, text.str.replace(".", "", regex=False))
         text = text.str.replace(",", ".", regex=False)
-    return pd.to_numeric(text, errors="coerce")
+    return _numeric(text)
+
+
+#: Decimal text that every parser reads alike (a point, no exponent, up to 24 digits).
+_PLAIN_DECIMAL = r"^[+-]?[0-9]{1,12}\.[0-9]{1,12}$"
+
+
+def _numeric(text: pd.Series) -> pd.Series:
+    """``pd.to_numeric(text, errors="coerce")``, in Arrow when every cell is plain decimal text.
+
+    Coordinates are written ``-6.123456``: such a column (empty cells aside) is parsed by
+    Arrow's correctly rounded parser, which reads every such cell exactly as pandas does;
+    anything else goes to pandas as a whole, so the values never depend on the path.
+    """
+    arr = pa.array(text.astype(TEXT), type=pa.large_string())
+    filled = pc.not_equal(arr, "")
+    plain = pc.match_substring_regex(arr, _PLAIN_DECIMAL)
+    if len(arr) == 0 or not pc.all(pc.or_(pc.invert(filled), plain)).as_py():
+        return pd.to_numeric(text, errors="coerce")
+    values = pc.cast(pc.if_else(filled, arr, "nan"), pa.float64())
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=text.index)
 
 
 def check_coordinates(

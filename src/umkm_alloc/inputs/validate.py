@@ -6,6 +6,8 @@ all of its reasons joined by ``"; "``.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +22,11 @@ FIXED_COLUMNS = ["file", "line", "id", "fix"]
 SKIPPED_COLUMNS = ["file", "line", "reason"]
 #: Hidden column of accepted rows: the fix validation made (``""`` when none).
 FIX = "_fix"
+#: The columns of accepted rows, in order.
+ACCEPTED_COLUMNS = (
+    *("id", "name", "lat", "lon", "kecamatan", "kabupaten", "product", "product_key"),
+    *("category", "qty", "chain", "swap_suspect", LINE, SOURCE, FIX),
+)
 
 #: Machine names of the rejection reasons (the ``kind`` column of rejected rows).
 REJECTION_KINDS = {
@@ -88,9 +95,9 @@ def validate_table(table: RawTable) -> Validated:
     """
     frame = table.frame
     kind = table.kind
-    reasons: Reasons = [[] for _ in range(len(frame))]
+    reasons: Reasons = defaultdict(list)
     fixes: dict[int, str] = {}
-    ids = frame[ID_COLUMN[kind]].astype(str)
+    ids = pd.Series(text_cells(frame[ID_COLUMN[kind]]), dtype=object)
     if kind in QTY_COLUMN:
         _check_ids(ids, ID_COLUMN[kind], reasons)
         qty = _check_quantity(table, reasons, fixes)
@@ -101,31 +108,38 @@ def validate_table(table: RawTable) -> Validated:
     if kind in QTY_COLUMN:
         _check_repeats(ids, product_key, frame, ID_COLUMN[kind], reasons)
 
-    ok = np.array([not r for r in reasons], dtype=bool)
+    ok = np.ones(len(frame), dtype=bool)
+    ok[[i for i, found in reasons.items() if found]] = False
+    blank = np.full(len(frame), "", dtype=object)
+    fix = blank.copy()
+    for i, text in fixes.items():
+        fix[i] = text
+    # text as one str object per distinct value where values repeat (kecamatan, product, ...)
+    text = {
+        "id": ids.to_numpy(),
+        "name": text_cells(frame["name"]),
+        "kecamatan": _per_distinct(frame["kecamatan"], str),
+        "kabupaten": _per_distinct(frame["kabupaten"], str),
+        "product": _per_distinct(frame["product"], _collapse_spaces),
+        "product_key": product_key.to_numpy(),
+        "category": _per_distinct(frame["category"], _casefold),
+        "chain": _per_distinct(frame["chain"], str) if "chain" in frame else blank,
+        FIX: fix,
+    }
+    numbers = {
+        "lat": lat.to_numpy(),
+        "lon": lon.to_numpy(),
+        "qty": qty.to_numpy().astype("int64"),
+        "swap_suspect": np.asarray(swap, dtype=bool),
+        LINE: frame[LINE].to_numpy(),
+        SOURCE: frame[SOURCE].to_numpy(),
+    }
     accepted = pd.DataFrame(
         {
-            "id": ids,
-            "name": frame["name"].astype(str),
-            "lat": lat,
-            "lon": lon,
-            "kecamatan": frame["kecamatan"].astype(str),
-            "kabupaten": frame["kabupaten"].astype(str),
-            "product": frame["product"].map(_collapse_spaces),
-            "product_key": product_key,
-            "category": frame["category"].astype(str).str.casefold(),
-            "qty": qty,
-            "chain": frame["chain"].astype(str) if "chain" in frame else "",
-            "swap_suspect": swap,
-            LINE: frame[LINE],
-            SOURCE: frame[SOURCE],
-            FIX: [fixes.get(i, "") for i in range(len(frame))],
+            col: pd.Series(text[col][ok], dtype=object) if col in text else numbers[col][ok]
+            for col in ACCEPTED_COLUMNS
         }
-    )[ok].reset_index(drop=True)
-    for col in ("id", "name", "kecamatan", "kabupaten", "product", "product_key", "category"):
-        accepted[col] = accepted[col].astype(object)
-    accepted["chain"] = accepted["chain"].astype(object)
-    accepted["qty"] = accepted["qty"].astype("int64")
-    accepted[FIX] = accepted[FIX].astype(object)
+    )
     return Validated(
         table=table,
         accepted=accepted,
@@ -159,13 +173,9 @@ def _rejected(table: RawTable, ids: pd.Series, reasons: Reasons, bad: np.ndarray
                 "file": _labels(table, frame[SHEET][bad]),
                 "line": frame[LINE][bad].to_numpy(),
                 "id": ids[bad].to_numpy(),
-                "reason": [
-                    "; ".join(t for _, t in r) for r, b in zip(reasons, bad, strict=True) if b
-                ],
+                "reason": ["; ".join(t for _, t in reasons[i]) for i in np.flatnonzero(bad)],
                 "kind": [
-                    ";".join(dict.fromkeys(k for k, _ in r))
-                    for r, b in zip(reasons, bad, strict=True)
-                    if b
+                    ";".join(dict.fromkeys(k for k, _ in reasons[i])) for i in np.flatnonzero(bad)
                 ],
                 SOURCE: frame[SOURCE][bad].to_numpy(),
             }
@@ -210,6 +220,34 @@ def _collapse_spaces(value: object) -> str:
     return " ".join(str(value).split())
 
 
+def _casefold(value: object) -> str:
+    return str(value).casefold()
+
+
+def _product_key(value: object) -> str:
+    return _collapse_spaces(value).casefold()
+
+
+def text_cells(cells: pd.Series) -> np.ndarray:
+    """Return a column's cells as an ``object`` array of ``str`` (as ``astype(str)`` reads them)."""
+    values = cells.to_numpy(dtype=object)
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) != "string":
+        values = np.array([str(v) for v in values], dtype=object)
+    return values
+
+
+def _per_distinct(cells: pd.Series, word: Callable[[object], str]) -> np.ndarray:
+    """Return ``cells.map(word)`` as an ``object`` array, ``word`` applied once per distinct cell.
+
+    Rows with the same cell share one ``str`` object, so a column of a few products or
+    kecamatan over a million rows costs a pointer per row.
+    """
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    words = np.empty(len(uniques), dtype=object)
+    words[:] = [word(u) for u in uniques]
+    return words[codes]
+
+
 def _check_ids(ids: pd.Series, column: str, reasons: Reasons) -> None:
     add(
         reasons,
@@ -223,11 +261,18 @@ def _check_quantity(table: RawTable, reasons: Reasons, fixes: dict[int, str]) ->
     frame = table.frame
     column = QTY_COLUMN[table.kind]
     cells = frame[column]
-    wide = frame[QTY_HEADER].astype(str)
-    # in a wide table the cell's column is the product: name it
-    named = (column + np.where(wide == "", "", " (column '" + wide + "')")).astype(object)
-    values = to_number(cells, decimal_comma=table.decimal_comma, thousands=True)
-    raw = values.to_numpy(dtype=float, na_value=np.nan).copy()
+    wide = frame[QTY_HEADER].to_numpy(dtype=object)
+
+    def named(i: int) -> str:
+        """Return the cell's column; in a wide table that column is the product: name it."""
+        return f"{column} (column '{wide[i]}')" if str(wide[i]) else column
+
+    # few distinct quantities: each is parsed once
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    values = to_number(
+        pd.Series(uniques, dtype=object), decimal_comma=table.decimal_comma, thousands=True
+    )
+    raw = values.to_numpy(dtype=float, na_value=np.nan)[codes]
     empty = (cells == "").to_numpy()
     read_as: dict[int, str] = {}
     for i in np.flatnonzero(np.isnan(raw) & ~empty):
@@ -241,7 +286,7 @@ def _check_quantity(table: RawTable, reasons: Reasons, fixes: dict[int, str]) ->
         if np.isfinite(value):
             raw[i] = value
             read_as[int(i)] = (
-                f"{named[i]} {cells.iat[i]!r} read as {value:g} (the unit word dropped)"
+                f"{named(i)} {cells.iat[i]!r} read as {value:g} (the unit word dropped)"
             )
     nan = np.isnan(raw) & ~empty
     finite = np.isfinite(raw)
@@ -250,21 +295,21 @@ def _check_quantity(table: RawTable, reasons: Reasons, fixes: dict[int, str]) ->
     frac = finite & ~neg & (np.mod(v, 1) != 0)
     huge = finite & (np.abs(v) >= 2**53)
     q = "quantity"
-    add(reasons, empty, q, lambda i: f"{named[i]} is empty; give a whole number of units >= 0")
+    add(reasons, empty, q, lambda i: f"{named(i)} is empty; give a whole number of units >= 0")
     add(
         reasons,
         nan | (~finite & ~empty & ~nan),
         q,
-        lambda i: f"{named[i]} {cells.iat[i]!r} is not a number; give a whole number of units >= 0",
+        lambda i: f"{named(i)} {cells.iat[i]!r} is not a number; give a whole number of units >= 0",
     )
-    add(reasons, neg, q, lambda i: f"{named[i]} {cells.iat[i]} is negative; give units >= 0")
+    add(reasons, neg, q, lambda i: f"{named(i)} {cells.iat[i]} is negative; give units >= 0")
     add(
         reasons,
         frac,
         q,
-        lambda i: f"{named[i]} {cells.iat[i]} is not a whole number; give whole units per period",
+        lambda i: f"{named(i)} {cells.iat[i]} is not a whole number; give whole units per period",
     )
-    add(reasons, huge, q, lambda i: f"{named[i]} {cells.iat[i]} is too large; check the value")
+    add(reasons, huge, q, lambda i: f"{named(i)} {cells.iat[i]} is too large; check the value")
     good = finite & ~neg & ~frac & ~huge
     for i, text in read_as.items():
         if good[i]:
@@ -274,21 +319,26 @@ def _check_quantity(table: RawTable, reasons: Reasons, fixes: dict[int, str]) ->
 
 def _check_products(frame: pd.DataFrame, reasons: Reasons) -> pd.Series:
     present = "product" in frame.attrs.get("present", ())
-    key = frame["product"].map(_collapse_spaces).str.casefold()
+    key = _per_distinct(frame["product"], _product_key)
     if present:
-        add(reasons, (key == "").to_numpy(), "product_empty", "product is empty; name the product")
-    return key.astype(object)
+        add(reasons, key == "", "product_empty", "product is empty; name the product")
+    return pd.Series(key, dtype=object)
 
 
 def _check_repeats(
     ids: pd.Series, product_key: pd.Series, frame: pd.DataFrame, column: str, reasons: Reasons
 ) -> None:
     products, lines = frame["product"], frame[LINE]
+    # (id, product) as one integer: a repeat is found without hashing pairs of texts
+    id_code = pd.factorize(ids)[0].astype(np.int64)
+    p_code, p_uniques = pd.factorize(product_key)
+    pair = pd.Series(id_code * (len(p_uniques) + 1) + p_code)
+    named = (ids != "").to_numpy()
+    if not pair[named].duplicated(keep="first").any():
+        return
     keyed = pd.DataFrame({"id": ids, "p": product_key, "line": lines, "sheet": frame[SHEET]})
     keyed = keyed[keyed["id"] != ""]
     dup = keyed.duplicated(["id", "p"], keep="first")
-    if not dup.any():
-        return
     first = keyed.groupby(["id", "p"], sort=False)[["line", "sheet"]].transform("first")
     for pos in keyed.index[dup]:
         prod = " ".join(str(products.iat[pos]).split())

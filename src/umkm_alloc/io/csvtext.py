@@ -17,6 +17,8 @@ DELIMITERS = (",", ";", "\t", "|")
 HEAD_ROWS = 30
 #: A cell our own outputs guarded against formulas (``'-6.09, 106.18``): read as written.
 GUARDED = r"^'([=+\-@\t\r])"
+#: Arrow-backed text (pandas' default ``str``): how the cells of a raw table are held.
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:
@@ -49,7 +51,7 @@ def sniff_delimiter(text: str) -> str:
 
     The widest line is the header (title rows above it hold one cell), quotes honoured.
     """
-    lines = [ln for ln in text.splitlines()[:HEAD_ROWS] if ln.strip()]
+    lines = [ln for ln in head_lines(text, HEAD_ROWS) if ln.strip()]
     best, best_n = ",", 1
     for delim in DELIMITERS:
         n = max((len(next(csv.reader([ln], delimiter=delim), [])) for ln in lines), default=0)
@@ -58,36 +60,60 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def csv_grid(text: str, delimiter: str, path: Path) -> Grid:
-    """Split CSV text into a grid; a plain export takes pyarrow's fast path."""
-    fast = _fast_csv(text, delimiter)
+def head_lines(text: str, n: int) -> list[str]:
+    """Return ``text.splitlines()[:n]`` without splitting the rest of a large text."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if size >= len(text) or len(lines) > n:  # the first n lines end inside the prefix
+            return lines[:n]
+        size *= 4
+
+
+def csv_grid(text: str, delimiter: str, path: Path, *, data: bytes | None = None) -> Grid:
+    """Split CSV text into a grid; a plain export takes pyarrow's fast path.
+
+    ``data`` is the file's bytes when ``text`` was decoded from them as UTF-8: the fast path
+    then parses them as they are instead of encoding the text again.
+    """
+    fast = _fast_csv(text, delimiter, data)
     if fast is not None:
         return fast
     return Grid.from_records("", _csv_records(text, delimiter, path))
 
 
-def _fast_csv(text: str, delimiter: str) -> Grid | None:
+def _fast_csv(text: str, delimiter: str, data: bytes | None = None) -> Grid | None:
     """Read a plain CSV with pyarrow when every record is exactly one non-blank line.
 
     That is what large exports look like, and then the file line of row ``i`` is ``i + 1``.
     Anything else (quotes, blank lines, ragged rows) returns ``None`` and takes the careful
-    path, which gives the same grid.
+    path, which gives the same grid. The text is scanned in place, never copied.
     """
     if '"' in text or "\x00" in text:
         return None
-    body = text.rstrip("\r\n")
-    if not body or not body[0].strip() or "\n\n" in body or "\n\r\n" in body:
+    end = len(text)  # the body: the text without its trailing line ends
+    while end and text[end - 1] in "\r\n":
+        end -= 1
+    if not end or not text[0].strip():
         return None
-    width = len(body.split("\n", 1)[0].rstrip("\r").split(delimiter))
+    if text.find("\n\n", 0, end) >= 0 or text.find("\n\r\n", 0, end) >= 0:
+        return None
+    first = text.find("\n", 0, end)
+    width = len(text[: first if first >= 0 else end].rstrip("\r").split(delimiter))
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
+    if data is not None:  # UTF-8 as read (a BOM skipped; the line ends stripped are 1 byte)
+        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        body = pa.py_buffer(data).slice(start, len(data) - start - (len(text) - end))
+    else:
+        body = pa.py_buffer(text[:end].encode("utf-8"))
     names = [f"c{i}" for i in range(width)]
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(body.encode("utf-8")),
+            body,
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
@@ -102,7 +128,7 @@ def _fast_csv(text: str, delimiter: str) -> Grid | None:
         )
     except (pa.ArrowInvalid, ValueError):
         return None
-    if table.num_rows != body.count("\n") + 1:
+    if table.num_rows != text.count("\n", 0, end) + 1:
         return None
     columns = [_text_column(table.column(name)) for name in names]
     grid = Grid(
@@ -115,13 +141,17 @@ def _fast_csv(text: str, delimiter: str) -> Grid | None:
 
 
 def _text_column(column: object) -> pd.Series:
-    """Trim an arrow text column (and undo the formula guard) in C, then hand it to pandas."""
+    """Trim an arrow text column (and undo the formula guard) in C, and keep it in Arrow.
+
+    The cells stay Arrow-backed text (pandas ``str``): compact, and compared, sliced and
+    matched in C; they are read as Python ``str`` only where a check needs them one by one.
+    """
     import pyarrow.compute as pc
 
     trimmed = pc.utf8_trim_whitespace(column)
     if pc.any(pc.starts_with(trimmed, "'")).as_py():
         trimmed = pc.replace_substring_regex(trimmed, GUARDED, r"\1")
-    return pd.Series(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+    return pd.Series(pd.array(trimmed, dtype=TEXT))
 
 
 def _csv_records(text: str, delimiter: str, path: Path) -> list[tuple[int, list[str]]]:

@@ -270,7 +270,7 @@ def _set_aside_totals(part: Part, kind: str) -> None:
     n = len(part.lines)
     pos = part.mapping.get(ID_COLUMN[kind])
     ids = part.columns[pos] if pos is not None else pd.Series([""] * n, dtype=object)
-    example = ids.str.casefold().isin(EXAMPLE_IDS).to_numpy()
+    example = _example_ids(ids)
     maybe = (ids == "").to_numpy() | _total_cells(ids)
     total = np.zeros(n, dtype=bool)
     word = np.array([""] * n, dtype=object)
@@ -302,8 +302,30 @@ EXAMPLE_REASON = "the example row of the template (id {!r}); delete it or replac
 
 
 def _total_cells(cells: pd.Series) -> np.ndarray:
-    text = cells.astype(str).str.strip().str.casefold().str.rstrip(":. ")
-    return text.str.fullmatch(TOTAL_RE.pattern).fillna(False).to_numpy(dtype=bool)
+    # only a cell that starts with s, t, g or j (or with anything but a letter or digit, which
+    # case folding or stripping may turn into one) can read "Jumlah", "Total", ...
+    out = np.zeros(len(cells), dtype=bool)
+    maybe = np.flatnonzero(_starts_like(cells, "[sStTgGjJ]|[^A-Za-z0-9]"))
+    if len(maybe):
+        text = cells.iloc[maybe].astype(str).str.strip().str.casefold().str.rstrip(":. ")
+        out[maybe] = text.str.fullmatch(TOTAL_RE.pattern).fillna(False).to_numpy(dtype=bool)
+    return out
+
+
+def _example_ids(ids: pd.Series) -> np.ndarray:
+    """Rows whose id is the template's example id (``Contoh``, ``EXAMPLE``)."""
+    # case folding never shortens a text, so longer ids are never one of them
+    longest = max(len(e) for e in EXAMPLE_IDS)
+    out = np.zeros(len(ids), dtype=bool)
+    short = np.flatnonzero((ids.astype(str).str.len() <= longest).to_numpy(dtype=bool))
+    if len(short):
+        out[short] = ids.iloc[short].str.casefold().isin(EXAMPLE_IDS).to_numpy()
+    return out
+
+
+def _starts_like(cells: pd.Series, pattern: str) -> np.ndarray:
+    """Whether each cell starts with a match of a simple character-class ``pattern``."""
+    return cells.astype(str).str.match(pattern).fillna(False).to_numpy(dtype=bool)
 
 
 __all__ = ["KIND_COLUMNS", "Part", "RowNote", "column_letter", "map_columns", "split_sheet"]

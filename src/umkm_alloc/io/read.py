@@ -24,7 +24,7 @@ from umkm_alloc.io.columns import (
     QTY_COLUMN,
     normalise_header,
 )
-from umkm_alloc.io.csvtext import csv_grid, decode, sniff_delimiter
+from umkm_alloc.io.csvtext import TEXT, csv_grid, decode, sniff_delimiter
 from umkm_alloc.io.grid import Grid
 from umkm_alloc.io.layout import Part, RowNote, split_sheet, where
 from umkm_alloc.io.reading import Reading, SheetReading
@@ -67,9 +67,10 @@ class RawTable:
         ``producers``, ``stores`` or ``places``.
     frame
         One row per data row (per product cell of a wide table); canonical columns hold
-        ``str`` (``""`` when empty); ``_line`` the file line (or sheet row) of the row,
-        ``_sheet`` its sheet (``""`` for CSV), ``_src`` the sheet's position among those
-        read, ``_qtycol`` the header of a wide table's quantity cell (``""`` when long).
+        ``str`` (``""`` when empty) as Arrow-backed text (:data:`TEXT`); ``_line`` the file
+        line (or sheet row) of the row, ``_sheet`` its sheet (``""`` for CSV), ``_src`` the
+        sheet's position among those read, ``_qtycol`` the header of a wide table's quantity
+        cell (``""`` when long).
     delimiter, encoding
         The detected dialect (``encoding`` is ``xlsx``, ``xls`` or ``ods`` for workbooks);
         with ``;`` numbers may use a decimal comma.
@@ -150,7 +151,8 @@ def read_table(
     else:
         text, encoding = decode(data, path)
         delimiter = sniff_delimiter(text)
-        grids = [csv_grid(text, delimiter, path)]
+        grids = [csv_grid(text, delimiter, path, data=data if encoding == "utf-8" else None)]
+        del text  # the grid holds its own copy of the cells
     every = sheet is not None and sheet.strip().casefold() == ALL_SHEETS and fmt is not None
     parts, left_out = _parts(grids, kind, path, header_row, every=every)
     frames, skipped, sheets = [], [], []
@@ -279,8 +281,8 @@ def _frame(part: Part, kind: str, wide: list[int], src: int) -> tuple[pd.DataFra
         for col in ("product", QTY_COLUMN[kind], QTY_HEADER):
             frame[col] = long[col].to_numpy()
     frame[LINE] = frame[LINE].astype("int64")
-    for canon in KIND_COLUMNS[kind]:
-        frame[canon] = frame[canon].astype(object)
+    for canon in KIND_COLUMNS[kind]:  # compact Arrow-backed text, whichever way it was read
+        frame[canon] = frame[canon].astype(TEXT)
     return frame, notes
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS, Result
 from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
@@ -12,11 +14,9 @@ from umkm_alloc.errors import UsageError
 from umkm_alloc.inputs.validate import FIXED_COLUMNS, REJECTED_COLUMNS, SKIPPED_COLUMNS
 from umkm_alloc.io.write import ensure_writable_dir, to_csv_bytes, write_atomic
 from umkm_alloc.labels import check_lang
-from umkm_alloc.report.gpkg import render_gpkg
-from umkm_alloc.report.html import render_html
-from umkm_alloc.report.png import render_png
-from umkm_alloc.report.scene import build_scene
-from umkm_alloc.report.xlsx import render_xlsx
+
+if TYPE_CHECKING:
+    from umkm_alloc.report.scene import Scene
 
 TABLE_FILES = (
     "allocations.csv",
@@ -31,23 +31,26 @@ TABLE_FILES = (
 ROUTE_FILES = ("routes.csv", "route_items.csv", "trips.csv")
 
 
+#: How each table file is rendered from a result (only the files a run writes are rendered).
+_RENDER: dict[str, Callable[[Result], bytes]] = {
+    "allocations.csv": lambda r: to_csv_bytes(
+        r.allocations[ALLOCATION_COLUMNS], float_digits={"distance_km": 3}
+    ),
+    "unmet_demand.csv": lambda r: to_csv_bytes(r.unmet_demand[UNMET_COLUMNS]),
+    "unused_supply.csv": lambda r: to_csv_bytes(r.unused_supply[UNUSED_COLUMNS]),
+    "rejected_rows.csv": lambda r: to_csv_bytes(r.rejected_rows[REJECTED_COLUMNS]),
+    "fixed_rows.csv": lambda r: to_csv_bytes(r.fixed_rows[FIXED_COLUMNS]),
+    "skipped_rows.csv": lambda r: to_csv_bytes(r.skipped_rows[SKIPPED_COLUMNS]),
+    "summary.json": lambda r: summary_json(r),
+}
+
+
 def result_files(result: Result) -> dict[str, bytes]:
     """Render every output table of a result as bytes, keyed by file name.
 
     :data:`TABLE_FILES`, and with routes (``result.routes``) :data:`ROUTE_FILES` too.
     """
-    return {
-        "allocations.csv": to_csv_bytes(
-            result.allocations[ALLOCATION_COLUMNS], float_digits={"distance_km": 3}
-        ),
-        "unmet_demand.csv": to_csv_bytes(result.unmet_demand[UNMET_COLUMNS]),
-        "unused_supply.csv": to_csv_bytes(result.unused_supply[UNUSED_COLUMNS]),
-        "rejected_rows.csv": to_csv_bytes(result.rejected_rows[REJECTED_COLUMNS]),
-        "fixed_rows.csv": to_csv_bytes(result.fixed_rows[FIXED_COLUMNS]),
-        "skipped_rows.csv": to_csv_bytes(result.skipped_rows[SKIPPED_COLUMNS]),
-        "summary.json": summary_json(result),
-        **route_files(result),
-    }
+    return {name: _RENDER[name](result) for name in TABLE_FILES} | route_files(result)
 
 
 def route_files(result: Result) -> dict[str, bytes]:
@@ -114,16 +117,21 @@ def write_result(
         check_lang(lang)
         if out_dir is None:
             raise UsageError(REPORT_NEEDS_DIR)
-    files = result_files(result)
-    targets: dict[Path, bytes] = {}
     if out_dir is not None:
         ensure_writable_dir(out_dir)
-        for name in (*TABLE_FILES, *ROUTE_FILES):
-            if name not in files or (name == "allocations.csv" and output is not None):
+    allocations = _RENDER["allocations.csv"](result)
+    targets: dict[Path, bytes] = {}
+    if out_dir is not None:
+        for name in TABLE_FILES:
+            if name == "allocations.csv":
+                if output is None:
+                    targets[out_dir / name] = allocations
                 continue
-            targets[out_dir / name] = files[name]
+            targets[out_dir / name] = _RENDER[name](result)
+        for name, payload in route_files(result).items():
+            targets[out_dir / name] = payload
     if output is not None and output != "-":
-        targets[Path(output)] = files["allocations.csv"]
+        targets[Path(output)] = allocations
     if report and out_dir is not None:
         for name, payload in report_files(result, lang=lang).items():
             targets[out_dir / name] = payload
@@ -132,7 +140,7 @@ def write_result(
     if output == "-":
         if stdout is None:
             raise ValueError("stdout writer required for output '-'")
-        stdout(files["allocations.csv"])
+        stdout(allocations)
         written.insert(0, "<stdout>")
     return written
 
@@ -162,35 +170,46 @@ def report_files(result: Result, *, lang: str = "en") -> dict[str, bytes]:
         ``report.xlsx``, ``map.png``, ``map.html`` and ``allocations.gpkg``; with routes
         (``result.routes``) also ``delivery_notes.pdf``, a page per producer.
     """
-    scene = build_scene(result, lang=lang)
-    files = {
-        "report.xlsx": render_xlsx(scene),
-        "map.png": render_png(scene),
-        "map.html": render_html(scene),
-        "allocations.gpkg": render_gpkg(scene),
-    }
+    scene = _scene(result, lang)
+    files = {name: _renderer(name)(scene) for name in REPORT_FILES}
     if result.routes is not None:
-        from umkm_alloc.report.notes import render_notes
-
-        files["delivery_notes.pdf"] = render_notes(scene)
+        files["delivery_notes.pdf"] = _renderer("delivery_notes.pdf")(scene)
     return files
 
 
 def report_xlsx(result: Result, *, lang: str = "en") -> bytes:
     """Return ``report.xlsx`` (see :func:`report_files`); the same input gives the same bytes."""
-    return render_xlsx(build_scene(result, lang=lang))
+    return _renderer("report.xlsx")(_scene(result, lang))
 
 
 def map_png(result: Result, *, lang: str = "en") -> bytes:
     """Return ``map.png``: an A4-landscape map at 200 dpi (2338 x 1654 px)."""
-    return render_png(build_scene(result, lang=lang))
+    return _renderer("map.png")(_scene(result, lang))
 
 
 def map_html(result: Result, *, lang: str = "en") -> bytes:
     """Return ``map.html``: a self-contained Leaflet map (Leaflet inlined, works offline)."""
-    return render_html(build_scene(result, lang=lang))
+    return _renderer("map.html")(_scene(result, lang))
 
 
 def allocations_gpkg(result: Result, *, lang: str = "en") -> bytes:
     """Return ``allocations.gpkg``: layers producers, stores, flows and kecamatan (EPSG:4326)."""
-    return render_gpkg(build_scene(result, lang=lang))
+    return _renderer("allocations.gpkg")(_scene(result, lang))
+
+
+def _scene(result: Result, lang: str) -> Scene:
+    from umkm_alloc.report.scene import build_scene  # the renderers load only for --report
+
+    return build_scene(result, lang=lang)
+
+
+def _renderer(name: str) -> Callable[[Scene], bytes]:
+    """Return the function that renders one report file (its module imported on demand)."""
+    module, function = {
+        "report.xlsx": ("xlsx", "render_xlsx"),
+        "map.png": ("png", "render_png"),
+        "map.html": ("html", "render_html"),
+        "allocations.gpkg": ("gpkg", "render_gpkg"),
+        "delivery_notes.pdf": ("notes", "render_notes"),
+    }[name]
+    return getattr(importlib.import_module(f"umkm_alloc.report.{module}"), function)

@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import ArrayLike
 
 from umkm_alloc.rules.model import (
@@ -286,12 +288,93 @@ class Judge:
                 f"{is_}{exceeding(minutes, max_minutes, 0)} min{away} ({km:.1f} km), beyond the "
                 f"{max_minutes:g} min limit (--max-minutes)"
             )
+        head, tail = self._km_words(category, limit, nearest=nearest)
+        return f"{head}{exceeding(km, limit, 1)}{tail}"
+
+    def beyond_many(
+        self, p: ArrayLike, s: ArrayLike, *, km: ArrayLike, nearest: bool = False
+    ) -> list[str]:
+        """Return :meth:`beyond` of many pairs without travel times, worded once per category.
+
+        Parameters
+        ----------
+        p, s
+            Positions of the producer rows and the store rows.
+        km
+            The pairs' road distances.
+        nearest
+            As for :meth:`beyond`.
+
+        Returns
+        -------
+        list of str
+            The text of each pair, as :meth:`beyond` gives it with ``minutes`` unknown.
+        """
+        p = np.asarray(p, dtype=np.int64)
+        s = np.asarray(s, dtype=np.int64)
+        km = np.asarray(km, dtype=float)
+        out = np.full(len(km), "", dtype=object)
+        codes = self._pair_categories(p, s)
+        for code in np.unique(codes).tolist():
+            category = category_key(self._categories[code]) if code >= 0 else ""
+            limit = self.rules.limit_km(category, self.max_km)
+            head, tail = self._km_words(category, limit, nearest=nearest)
+            where = np.flatnonzero(codes == code)
+            figures = _exceeding_many(km[where], limit)
+            words = [pa.scalar(w, pa.large_string()) for w in (head, tail, "")]
+            joined = pc.binary_join_element_wise(words[0], figures, words[1], words[2])
+            out[where] = joined.to_numpy(zero_copy_only=False)
+        return out.tolist()
+
+    def _km_words(self, category: str, limit: float, *, nearest: bool) -> tuple[str, str]:
+        """Return the words before and after the km figure of a pair beyond its km limit."""
         if self.rules.categories.get(category) is not None:
             label = self.rules.category_label(category)
             cited = f" for {label} ([{toml_key('categories', label)}] max_km)"
         else:
             cited = "" if nearest else " (--max-km)"
-        return f"{is_}{exceeding(km, limit, 1)} km{away}, beyond the {limit:g} km limit{cited}"
+        away = " away" if nearest else ""
+        return ("is " if nearest else ""), f" km{away}, beyond the {limit:g} km limit{cited}"
+
+    def texts(self, codes: ArrayLike, p: ArrayLike, s: ArrayLike, *, km: ArrayLike) -> list[str]:
+        """Return :meth:`text` of many pairs, the words of each rule worked out once per case.
+
+        A chain, forbid or zone rule reads the same for every pair of one category and chain
+        or of one pair of kecamatan, whatever its distance; those are worded once.
+
+        Parameters
+        ----------
+        codes
+            The pairs' codes from :meth:`codes`.
+        p, s
+            Positions of the producer rows and the store rows.
+        km
+            The pairs' road distances.
+
+        Returns
+        -------
+        list of str
+        """
+        codes = np.asarray(codes, dtype=np.int64)
+        p = np.asarray(p, dtype=np.int64)
+        s = np.asarray(s, dtype=np.int64)
+        km = np.asarray(km, dtype=float)
+        # what the words of each rule depend on: (category, chain) or (kecamatan, kecamatan)
+        by_chain = np.stack([self._pair_categories(p, s), self._chain.codes[s]], axis=1)
+        by_place = np.stack([self._p_kec.codes[p], self._s_kec.codes[s]], axis=1)
+        cases = np.where((codes == CHAIN)[:, None], by_chain, by_place).tolist()
+        worded: dict[tuple[int, int, int], str] = {}
+        out: list[str] = []
+        for i, code in enumerate(codes.tolist()):
+            if code not in (CHAIN, FORBID, ZONE_MODE):
+                out.append(self.text(code, int(p[i]), int(s[i]), km=float(km[i])))
+                continue
+            case = (code, *cases[i])
+            words = worded.get(case)
+            if words is None:
+                words = worded[case] = self.text(code, int(p[i]), int(s[i]), km=float(km[i]))
+            out.append(words)
+        return out
 
     def _chain_text(self, category: str, chain: str) -> str:
         rules = self.rules
@@ -306,6 +389,22 @@ class Judge:
         else:
             got = "; the product has no category"
         return f"{label} accepts {taken}{got} ([{toml_key('chains', label)}] accepts)"
+
+
+def _exceeding_many(values: np.ndarray, limit: float) -> pa.Array:
+    """Return :func:`exceeding` ``(v, limit, 1)`` of every value, as Arrow text."""
+    from umkm_alloc.io.write import fixed_decimals
+
+    text = fixed_decimals(values, 1)
+    with np.errstate(invalid="ignore"):
+        shown = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        short = np.flatnonzero(((values > limit) & ~(shown > limit)) | ~np.isfinite(values))
+    if not len(short):
+        return text
+    fixed = [exceeding(v, limit, 1) for v in values[short].tolist()]
+    mask = np.zeros(len(values), dtype=bool)
+    mask[short] = True
+    return pc.replace_with_mask(text, pa.array(mask), pa.array(fixed, pa.large_string()))
 
 
 def _factorize(values: pd.Categorical) -> tuple[np.ndarray, list[str]]:
