@@ -25,7 +25,7 @@ from umkm_alloc.errors import ConfigError, UsageError
 from umkm_alloc.labels import check_lang
 
 #: Options of a run that do not change its result (not recorded in ``summary.json``).
-NOT_RESULT_PARAMS = ("osm_cache", "osrm_table_size", "osrm_timeout", "osrm_retries")
+NOT_RESULT_PARAMS = ("osm_cache", "osrm_table_size", "osrm_timeout", "osrm_retries", "jobs")
 
 
 # ------------------------------------------------------- values of the file, relative to it
@@ -106,6 +106,8 @@ class AssignConfig:
         ``all`` (every sheet that has the header), or ``None`` for the first.
     header_row
         Line (sheet row) of the header in both inputs; ``None`` finds it in the first 30 rows.
+    jobs
+        Worker processes at most (``None``: one per core); never changes the result.
     config_file
         The TOML file of the supply rules (``[zones]``, ``[rules]`` ...), read once, when the
         config is made. Its ``[assign]`` table is applied by :meth:`from_file` and
@@ -128,6 +130,7 @@ class AssignConfig:
     strict: bool = False
     sheet: str | None = None
     header_row: int | None = None
+    jobs: int | None = None
     config_file: Path | None = field(default=None, compare=False, metadata=_INTERNAL)
     #: The parsed ``config_file`` (read by :func:`resolve_assign`, else when the config is made).
     config_doc: Mapping[str, Any] | None = field(
@@ -161,6 +164,8 @@ class AssignConfig:
             )
         if self.osrm_retries < 0:
             raise UsageError(f"--osrm-retries {self.osrm_retries} is not allowed; give 0 or more")
+        if self.jobs is not None and self.jobs < 1:
+            raise UsageError(f"--jobs {self.jobs} is not allowed; give 1 or more worker processes")
         spec = parse_distance_spec(self.distance)
         if self.max_minutes is not None and spec.scheme == "geodesic":
             raise UsageError(

@@ -42,6 +42,7 @@ def assign_command(
     strict: o.Strict = None,
     sheet: o.Sheet = None,
     header_row: o.HeaderRow = None,
+    jobs: o.Jobs = None,
     quiet: o.Quiet = False,
     verbose: o.Verbose = False,
 ) -> None:
