@@ -199,7 +199,7 @@ def pairs_within_km(
                 lon1[left[close]], lat1[left[close]], lon2[right[close]], lat2[right[close]]
             )
         left, right, km = left[keep], right[keep], km[keep]
-        order = np.lexsort((right, left))
+        order = np.argsort(left * len(lon2) + right)  # (left, right) pairs are unique
         parts.append((left[order], right[order], km[order]))
     if len(parts) == 1:
         return parts[0]
