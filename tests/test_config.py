@@ -104,7 +104,7 @@ def test_unknown_key_lists_the_allowed_keys():
         assign_table({"assign": {"max_kms": 3}}, Path("job.toml"))
     assert str(err.value) == (
         "job.toml: unknown key assign.max_kms; allowed keys: boundaries, circuity, distance, "
-        "header_row, lang, max_km, max_minutes, max_snap_m, osm_cache, osrm_retries, "
+        "header_row, jobs, lang, max_km, max_minutes, max_snap_m, osm_cache, osrm_retries, "
         "osrm_table_size, osrm_timeout, out_dir, output, producers, report, sheet, snap_m, "
         "stores, strict"
     )

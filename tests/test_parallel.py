@@ -152,3 +152,15 @@ def test_solve_is_the_same_for_every_jobs(always_parallel, monkeypatch) -> None:
     assert one.flow.tolist() == two.flow.tolist()
     assert one.cost_scale == two.cost_scale == solve_module.COST_SCALE
     assert one.units > 0
+
+
+def test_maps_from_two_threads_at_once(always_parallel) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(k: int) -> list[int]:
+        tasks = list(range(k, k + 30))
+        return parallel.process_map(square, tasks, jobs=2, cost=[1.0] * 30)
+
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(one, [0, 100]))
+    assert got == [[x * x for x in range(k, k + 30)] for k in (0, 100)]

@@ -159,6 +159,16 @@ def process_map(
     floor = PARALLEL_MIN_WORK if min_work is None else min_work
     if n < 2 or sum(cost) < floor:
         return [fn(tasks[i]) for i in range(len(tasks))]
+    if not _MAPPING.acquire(blocking=False):  # another thread's map has the workers
+        return [fn(tasks[i]) for i in range(len(tasks))]
+    try:
+        return _map(fn, tasks, n, cost)
+    finally:
+        _MAPPING.release()
+
+
+def _map(fn: Callable[[T], R], tasks: Sequence[T], n: int, cost: Sequence[float]) -> list[R]:
+    """Run the tasks on ``n`` workers, each fed by a thread of this process."""
     order = iter(sorted(range(len(tasks)), key=lambda i: (-cost[i], i)))
     results: list[Any] = [None] * len(tasks)
     failures: dict[int, BaseException] = {}
@@ -259,10 +269,13 @@ class _Pool:
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._atexit = False
+        self._owner = os.getpid()
 
     def start(self, n: int) -> list[_Worker]:
         """Make sure ``n`` live workers exist; return them."""
         with self._lock:
+            if os.getpid() != self._owner:  # a forked child: the workers are its parent's
+                self._workers, self._owner = [], os.getpid()
             for w in [w for w in self._workers if w.broken or w.proc.poll() is not None]:
                 w.close(kill=True)
                 self._workers.remove(w)
@@ -298,6 +311,9 @@ class _Lease:
 
 
 _POOL = _Pool()
+#: Held by the :func:`process_map` that uses the workers; a map from another thread meanwhile
+#: runs in its own thread instead of waiting.
+_MAPPING = threading.Lock()
 
 
 def warm_up(jobs: int | None) -> None:
