@@ -128,10 +128,17 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
     -------
     Result
     """
-    timings: dict[str, float] = {}
-    note = progress or (lambda _stage: None)
     if _large(config):
         parallel.warm_up(config.jobs)  # the solve's workers start while the inputs are read
+    try:
+        return _assign(config, progress)
+    finally:
+        parallel.shutdown()  # also after an error (the solve ends them when it is done)
+
+
+def _assign(config: AssignConfig, progress: Progress | None) -> Result:
+    timings: dict[str, float] = {}
+    note = progress or (lambda _stage: None)
     inputs = load_inputs(config, timings=timings, progress=progress)
     producers, stores = inputs.producers, inputs.stores
     with timed("candidates", timings, note):
@@ -147,16 +154,24 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
         arcs = find_candidates(producers, stores, backend, judge, jobs=config.jobs)
         eligible = arcs["code"].to_numpy() == ELIGIBLE
     with timed("solve", timings, note):
+        every = bool(eligible.all())  # no rule excludes a pair: no copies
+        p, s, km = (arcs[c].to_numpy() for c in ("p", "s", "km"))
         solution = solve_allocation(
             producers["qty"].to_numpy(),
             stores["qty"].to_numpy(),
-            arcs["p"].to_numpy()[eligible],
-            arcs["s"].to_numpy()[eligible],
-            arcs["km"].to_numpy()[eligible],
+            p if every else p[eligible],
+            s if every else s[eligible],
+            km if every else km[eligible],
             jobs=config.jobs,
         )
-        flow = np.zeros(len(arcs), dtype=np.int64)
-        flow[eligible] = solution.flow
+        # no later stage uses the worker processes: end them, so that their memory does not
+        # add to the peak of the tables (a stage that uses them, routes, ends them after it)
+        parallel.shutdown()
+        if every:
+            flow = solution.flow
+        else:
+            flow = np.zeros(len(arcs), dtype=np.int64)
+            flow[eligible] = solution.flow
         arcs["flow"] = flow
     with timed("tabulate", timings, note):
         producers["allocated"] = _sum_by(arcs, "p", len(producers))

@@ -205,8 +205,13 @@ def _node_batches(
     from scipy.sparse.csgraph import connected_components
 
     n = n_supply + n_demand
+    index = np.int32 if n < 2**31 else np.int64
     graph = coo_matrix(
-        (np.ones(len(arc_from), dtype=np.int8), (arc_from, arc_to + n_supply)), shape=(n, n)
+        (
+            np.ones(len(arc_from), dtype=np.int8),
+            (arc_from.astype(index), (arc_to + n_supply).astype(index)),
+        ),
+        shape=(n, n),
     )
     n_parts, label = connected_components(graph, directed=False)
     # renumber the parts by their first arc's producer row (deterministic, in row order)
@@ -257,7 +262,7 @@ def _integral(name: str, values: np.ndarray) -> np.ndarray:
     raw = np.asarray(values)
     if raw.dtype.kind == "f" and len(raw) and not np.array_equal(raw, np.floor(raw)):
         raise ValueError(f"{name} must hold whole numbers")
-    return raw.astype(np.int64)
+    return raw.astype(np.int64, copy=False)
 
 
 def _check(
