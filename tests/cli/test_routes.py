@@ -20,6 +20,7 @@ from pyproj import Geod
 from typer.testing import CliRunner
 
 from conftest import EXAMPLES
+from umkm_alloc import parallel
 from umkm_alloc.cli import app
 from umkm_alloc.routes import plan as plan_module
 
@@ -218,18 +219,18 @@ def test_same_bytes_for_any_row_order_and_worker_count(job, tmp_path, routed, mo
     for name in ROUTE_FILES:
         assert (tmp_path / "a" / name).read_bytes() == (routed / name).read_bytes(), name
     # two workers, with the parallel path forced on this small job
-    pools = []
-    real = plan_module.ProcessPoolExecutor
+    maps = []
+    real = parallel.process_map
 
-    def pool(*args, **kw):
-        pools.append(kw.get("max_workers"))
-        return real(*args, **kw)
+    def process_map(fn, tasks, **kw):
+        maps.append((fn.__name__, parallel.workers(kw["jobs"]), len(tasks)))
+        return real(fn, tasks, **kw)
 
     monkeypatch.setattr(plan_module, "PARALLEL_MIN_WORK", 0.0)
-    monkeypatch.setattr(plan_module.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(plan_module, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    monkeypatch.setattr(parallel, "process_map", process_map)
     assign(job, tmp_path / "b", "--routes", "--jobs", 2, "-q")
-    assert pools == [2]
+    assert [(name, n) for name, n, _ in maps if name == "plan_chunk"] == [("plan_chunk", 2)]
     for name in (*ROUTE_FILES, "summary.json"):
         assert (tmp_path / "b" / name).read_bytes() == (routed / name).read_bytes(), name
 

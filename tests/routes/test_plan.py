@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from umkm_alloc import parallel
 from umkm_alloc.distance.base import geodesic_km
 from umkm_alloc.errors import UsageError
 from umkm_alloc.routes import (
@@ -367,7 +368,7 @@ def test_same_plan_for_any_number_of_workers(monkeypatch: pytest.MonkeyPatch) ->
     job = make_job(np.random.default_rng(22), producers=40, stores=60, links=(1, 14))
     one = plan(job, jobs=1)
     monkeypatch.setattr(plan_module, "PARALLEL_MIN_WORK", 0.0)
-    monkeypatch.setattr(plan_module.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(parallel, "_cores", lambda: 4)
     assert_same(one, plan(job, jobs=2))
     assert_same(one, plan(job, jobs=3))
 

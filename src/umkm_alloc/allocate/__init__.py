@@ -9,9 +9,44 @@ module             step
 ``assign``         the orchestration: inputs -> candidates -> solve -> tables
 ``explain``        every pair around one store or producer, and the rule that decided it
 =================  ===============================================================
+
+The names are imported on first use (PEP 562), so that a worker process can import
+:mod:`umkm_alloc.allocate.solve` without pandas and the rest of the pipeline.
 """
 
-from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS, Result, assign
-from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False
+
+#: Public name -> the module that defines it.
+_NAMES = {
+    "ALLOCATION_COLUMNS": "umkm_alloc.allocate.pipeline",
+    "Result": "umkm_alloc.allocate.pipeline",
+    "assign": "umkm_alloc.allocate.pipeline",
+    "UNMET_COLUMNS": "umkm_alloc.allocate.reasons",
+    "UNUSED_COLUMNS": "umkm_alloc.allocate.reasons",
+}
 
 __all__ = ["ALLOCATION_COLUMNS", "UNMET_COLUMNS", "UNUSED_COLUMNS", "Result", "assign"]
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS, Result, assign
+    from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use."""
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from umkm_alloc import parallel
 from umkm_alloc.distance import DistanceBackend, Points
 from umkm_alloc.rules.judge import Judge
 
@@ -17,12 +18,16 @@ def find_candidates(
     stores: pd.DataFrame,
     backend: DistanceBackend,
     judge: Judge,
+    *,
+    jobs: int | None = 1,
 ) -> pd.DataFrame:
     """Same-product pairs within the largest limit, each with its rule code (0 = eligible).
 
     The backend's search uses the largest distance limit of any category
     (:attr:`Judge.reach_km`) and ``--max-minutes``; each pair is then judged by
-    :meth:`Judge.codes` (its category's limit and the time, chain, forbid, zones).
+    :meth:`Judge.codes` (its category's limit and the time, chain, forbid, zones). With a
+    straight-line backend the products are searched in threads (``jobs``; the KD-tree and
+    numpy work runs without the interpreter lock); the pairs do not depend on ``jobs``.
 
     Parameters
     ----------
@@ -32,63 +37,119 @@ def find_candidates(
         The distance backend.
     judge
         The run's judge.
+    jobs
+        Threads at most (``None``: one per core).
 
     Returns
     -------
     pandas.DataFrame
         :data:`ARC_COLUMNS`, sorted by (p, s); ``minutes`` NaN where the backend has none.
     """
+    if backend.straight_line_factor is not None:
+        columns = _straight_arcs(producers, stores, backend, judge.reach_km, jobs=jobs)
+    else:
+        columns = _site_arcs(producers, stores, backend, judge.reach_km, judge.max_minutes)
+    p, s, km, minutes = columns
+    code = judge.codes(p, s, km=km, minutes=minutes)
+    data = {"p": p, "s": s, "km": km, "minutes": minutes, "code": code}
+    # copy=False: each column stays its own block (no copy into a 2-D block of each dtype)
+    return pd.DataFrame(
+        {k: np.asarray(data[k], dtype=t) for k, t in ARC_COLUMNS.items()}, copy=False
+    )
+
+
+def _groups(producers: pd.DataFrame, stores: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Positions of the rows with quantity of each product that both sides have, by product."""
+    p_key = producers["product_key"].to_numpy()
+    s_key = stores["product_key"].to_numpy()
+    codes, _ = pd.factorize(np.concatenate([p_key, s_key]), sort=True)
+    p_code, s_code = codes[: len(p_key)], codes[len(p_key) :]
+    p_code = np.where(producers["qty"].to_numpy() > 0, p_code, -1)
+    s_code = np.where(stores["qty"].to_numpy() > 0, s_code, -1)
+    p_order = np.argsort(p_code, kind="stable")
+    s_order = np.argsort(s_code, kind="stable")
+    n = int(codes.max()) + 1 if len(codes) else 0
+    p_start = np.searchsorted(p_code[p_order], np.arange(n + 1))
+    s_start = np.searchsorted(s_code[s_order], np.arange(n + 1))
+    return [
+        (p_order[p_start[k] : p_start[k + 1]], s_order[s_start[k] : s_start[k + 1]])
+        for k in range(n)
+        if p_start[k + 1] > p_start[k] and s_start[k + 1] > s_start[k]
+    ]
+
+
+def _straight_arcs(
+    producers: pd.DataFrame,
+    stores: pd.DataFrame,
+    backend: DistanceBackend,
+    reach: float,
+    *,
+    jobs: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Same-product pairs within ``reach``, one spatial query per product, sorted by (p, s).
+
+    Straight-line distance is cheap, so querying each product's rows directly beats
+    finding pairs of all points and joining the products afterwards. The products are
+    searched in threads, largest first; each one's pairs come sorted by (p, s), so the
+    final sort merges sorted runs.
+    """
+    groups = _groups(producers, stores)
+    p_lon, p_lat = producers["lon"].to_numpy(float), producers["lat"].to_numpy(float)
+    s_lon, s_lat = stores["lon"].to_numpy(float), stores["lat"].to_numpy(float)
+
+    def search(group: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, ...]:
+        pi, si = group
+        pairs = backend.pairs_within(
+            Points(p_lon[pi], p_lat[pi]), Points(s_lon[si], s_lat[si]), max_km=reach
+        )
+        return pi[pairs.left], si[pairs.right], pairs.km
+
+    size = [len(pi) * len(si) for pi, si in groups]
+    order = sorted(range(len(groups)), key=lambda i: (-size[i], i))
+    found = parallel.thread_map(search, [groups[i] for i in order], jobs=jobs)
+    parts: list[list[np.ndarray]] = [[]] * len(groups)
+    for i, got in zip(order, found, strict=True):
+        parts[i] = list(got)
+    del found
+    if not parts:
+        none = np.zeros(0, np.int64)
+        return none, none.copy(), np.zeros(0), np.zeros(0)
+    # one column at a time, each product's piece freed once copied (the 1M scenario has 21
+    # million pairs: every extra column is 170 MB)
+    p, s, km = (_concatenate(parts, k) for k in range(3))
+    key = p * max(len(stores), 1) + s
+    first = np.argsort(key, kind="stable")  # merges the products' sorted runs
+    del key
+    p_index, s_index = producers.index.to_numpy(), stores.index.to_numpy()
+    p = p_index[p[first]]
+    s = s_index[s[first]]
+    km = km[first]
+    return p, s, km, np.full(len(first), np.nan)
+
+
+def _concatenate(parts: list[list[np.ndarray]], k: int) -> np.ndarray:
+    """Concatenate column ``k`` of every part, dropping each part's piece as it goes."""
+    out = np.concatenate([part[k] for part in parts])
+    for part in parts:
+        part[k] = part[k][:0]
+    return out
+
+
+def _site_arcs(
+    producers: pd.DataFrame,
+    stores: pd.DataFrame,
+    backend: DistanceBackend,
+    reach: float,
+    max_minutes: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of distinct points (one road search per point), joined to same-product rows."""
     p_rows = producers[producers["qty"] > 0]
     s_rows = stores[stores["qty"] > 0]
     p_rows = p_rows[p_rows["product_key"].isin(set(s_rows["product_key"]))]
     s_rows = s_rows[s_rows["product_key"].isin(set(p_rows["product_key"]))]
     if p_rows.empty or s_rows.empty:
-        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in ARC_COLUMNS.items()})
-    if backend.straight_line_factor is not None:
-        arcs = _straight_arcs(p_rows, s_rows, backend, judge.reach_km)
-    else:
-        arcs = _site_arcs(p_rows, s_rows, backend, judge.reach_km, judge.max_minutes)
-    arcs = arcs.sort_values(["p", "s"], kind="stable").reset_index(drop=True)
-    arcs["code"] = judge.codes(
-        arcs["p"].to_numpy(), arcs["s"].to_numpy(), km=arcs["km"], minutes=arcs["minutes"]
-    )
-    return arcs[list(ARC_COLUMNS)].astype(ARC_COLUMNS)
-
-
-def _straight_arcs(
-    p_rows: pd.DataFrame, s_rows: pd.DataFrame, backend: DistanceBackend, reach: float
-) -> pd.DataFrame:
-    """Same-product pairs within ``reach``, one spatial query per product (no merges).
-
-    Straight-line distance is cheap, so querying each product's rows directly beats
-    finding pairs of all points and joining the products afterwards.
-    """
-    parts = []
-    stores_by_key = dict(list(s_rows.groupby("product_key", sort=True)))
-    for key, pg in p_rows.groupby("product_key", sort=True):
-        sg = stores_by_key[key]
-        pairs = backend.pairs_within(Points.of(pg, backend), Points.of(sg, backend), max_km=reach)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "p": pg.index.to_numpy()[pairs.left],
-                    "s": sg.index.to_numpy()[pairs.right],
-                    "km": pairs.km,
-                    "minutes": np.nan,
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
-
-
-def _site_arcs(
-    p_rows: pd.DataFrame,
-    s_rows: pd.DataFrame,
-    backend: DistanceBackend,
-    reach: float,
-    max_minutes: float | None,
-) -> pd.DataFrame:
-    """Pairs of distinct points (one road search per point), joined to same-product rows."""
+        none = np.zeros(0, np.int64)
+        return none, none.copy(), np.zeros(0), np.zeros(0)
     p_site, p_points = Points.of(p_rows, backend).distinct()
     s_site, s_points = Points.of(s_rows, backend).distinct()
     pairs = backend.pairs_within(p_points, s_points, max_km=reach, max_minutes=max_minutes)
@@ -102,4 +163,11 @@ def _site_arcs(
     right = pd.DataFrame(
         {"s": s_rows.index.to_numpy(), "ss": s_site, "key": s_rows["product_key"].to_numpy()}
     )
-    return site_pairs.merge(left, on="ps").merge(right, on=["ss", "key"])
+    arcs = site_pairs.merge(left, on="ps").merge(right, on=["ss", "key"])
+    arcs = arcs.sort_values(["p", "s"], kind="stable")
+    return (
+        arcs["p"].to_numpy(),
+        arcs["s"].to_numpy(),
+        arcs["km"].to_numpy(float),
+        arcs["minutes"].to_numpy(float),
+    )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from umkm_alloc import parallel
 from umkm_alloc.allocate.candidates import find_candidates
 from umkm_alloc.allocate.reasons import Reasons
 from umkm_alloc.allocate.solve import solve_allocation
@@ -154,6 +155,15 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
     -------
     Result
     """
+    if _large(config):
+        parallel.warm_up(config.jobs)  # the solve's workers start while the inputs are read
+    try:
+        return _assign(config, progress)
+    finally:
+        parallel.shutdown()  # also after an error (the solve ends them when it is done)
+
+
+def _assign(config: AssignConfig, progress: Progress | None) -> Result:
     timings: dict[str, float] = {}
     note = progress or (lambda _stage: None)
     inputs = load_inputs(config, timings=timings, progress=progress)
@@ -168,19 +178,31 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
             max_km=config.max_km,
             max_minutes=config.max_minutes,
         )
-        arcs = find_candidates(producers, stores, backend, judge)
+        arcs = find_candidates(producers, stores, backend, judge, jobs=config.jobs)
         eligible = arcs["code"].to_numpy() == ELIGIBLE
     with timed("solve", timings, note):
+        every = bool(eligible.all())  # no rule excludes a pair: no copies
+        p, s, km = (arcs[c].to_numpy() for c in ("p", "s", "km"))
         solution = solve_allocation(
             producers["qty"].to_numpy(),
             stores["qty"].to_numpy(),
-            arcs["p"].to_numpy()[eligible],
-            arcs["s"].to_numpy()[eligible],
-            arcs["km"].to_numpy()[eligible],
+            p if every else p[eligible],
+            s if every else s[eligible],
+            km if every else km[eligible],
+            jobs=config.jobs,
         )
-        fair = _solve_fair(config, producers, stores, arcs[eligible], solution.flow)
-        flow = np.zeros(len(arcs), dtype=np.int64)
-        flow[eligible] = solution.flow if fair is None else fair.solution.flow
+        fair = _solve_fair(
+            config, producers, stores, arcs if every else arcs[eligible], solution.flow
+        )
+        # no later stage uses the worker processes: end them, so that their memory does not
+        # add to the peak of the tables (a stage that uses them, routes, ends them after it)
+        parallel.shutdown()
+        chosen = solution.flow if fair is None else fair.solution.flow
+        if every:
+            flow = chosen
+        else:
+            flow = np.zeros(len(arcs), dtype=np.int64)
+            flow[eligible] = chosen
         arcs["flow"] = flow
     with timed("tabulate", timings, note):
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
@@ -237,6 +259,20 @@ def _solve_fair(
         min_order=config.min_order,
         fairness_budget=config.fairness_budget,
     )
+
+
+#: Inputs of at least this many bytes in all start the worker processes at once (a guess at
+#: a solve worth more than a second of CPU: 20,000 rows; it never changes the result).
+_LARGE_INPUT_BYTES = 1_000_000
+
+
+def _large(config: AssignConfig) -> bool:
+    """Whether the input files are large enough to start the worker processes early."""
+    try:
+        size = config.producers.stat().st_size + config.stores.stat().st_size
+    except OSError:
+        return False
+    return size >= _LARGE_INPUT_BYTES
 
 
 def _sum_by(arcs: pd.DataFrame, col: str, n: int) -> np.ndarray:

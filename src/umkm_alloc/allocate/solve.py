@@ -4,24 +4,43 @@ Network: source -> producer row (capacity) -> store row (eligible pair, cost = d
 -> sink (demand).  OR-Tools' ``SimpleMinCostFlow.solve_max_flow_with_min_cost`` finds a
 maximum flow of least cost; both are exact for integral capacities and integral costs.
 
-Distances are turned into integer costs by a power-of-ten scale chosen as large as the
-solver's 64-bit arithmetic allows (up to 1e9 per km), so the allocation is optimal in real
-kilometres to within ``total_units / scale`` unit-km.
+Distances are turned into integer costs at :data:`COST_SCALE` (10^6 per km: millimetres),
+or a smaller power of ten where the solver's 64-bit arithmetic would overflow. The
+allocation is optimal in real kilometres to within ``total_units / cost_scale`` unit-km (a
+millimetre per unit, a thousandth of the metre to which ``distance_km`` is printed). On the
+benchmark scenarios it is the allocation of 10^9 per km, arc for arc, at 10-25 % less solver
+time (10^3 per km, metres, changed a few hundred arcs; see ``benchmarks/README.md``).
 
 The network falls apart into independent parts (producers and stores linked by eligible
-pairs); each part is solved on its own, which is exact and much faster on large jobs.
+pairs). A network of more than :data:`BATCH_ARCS` arcs is split into its connected parts,
+which is exact and much faster on large jobs; parts smaller than that are solved together,
+up to :data:`BATCH_ARCS` arcs per solve, and a network of at most that many arcs is solved
+whole (no split at all). The solves run in worker processes when the work pays for them
+(:func:`umkm_alloc.parallel.process_map`: OR-Tools holds the interpreter lock); a solve's
+result does not depend on the worker, so the flow is the same for every ``jobs``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from umkm_alloc import parallel
 from umkm_alloc.errors import UmkmAllocError
 
 _LIMIT = 2**62
-_MAX_EXP, _MIN_EXP = 9, 2
+_MAX_EXP, _MIN_EXP = 6, 2
+#: Integer cost units per km (millimetres), unless a part would overflow at it.
+COST_SCALE = 10**_MAX_EXP
+#: Networks up to this many arcs are solved whole; larger ones part by part, the small parts
+#: together up to this many arcs per solve (one OR-Tools call per tiny part costs more than
+#: its flow).
+BATCH_ARCS = 20_000
+#: Estimated solver CPU seconds per arc (banten 2.1e-6, national 3.4e-6 on the shared
+#: 2-core machine): decides whether worker processes pay.
+_SECONDS_PER_ARC = 2.5e-6
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,8 @@ def solve_allocation(
     arc_from: np.ndarray,
     arc_to: np.ndarray,
     arc_km: np.ndarray,
+    *,
+    jobs: int | None = 1,
 ) -> Solution:
     """Allocate as many units as possible, then with the least unit-kilometres.
 
@@ -64,71 +85,168 @@ def solve_allocation(
         Eligible pairs: producer row index and store row index.
     arc_km
         Distance of each pair in km (>= 0).
+    jobs
+        Worker processes at most (``None``: one per core); never changes the result.
 
     Returns
     -------
     Solution
-        The flow on each pair; deterministic for a given arc order.
+        The flow on each pair; deterministic for a given arc order, whatever ``jobs``.
     """
     supply, demand = _integral("supply", supply), _integral("demand", demand)
     arc_from, arc_to = _integral("arc_from", arc_from), _integral("arc_to", arc_to)
     arc_km = np.asarray(arc_km, dtype=float)
     _check(supply, demand, arc_from, arc_to, arc_km)
     if len(arc_from) == 0:
-        return Solution(np.zeros(0, dtype=np.int64), 10**_MAX_EXP)
+        return Solution(np.zeros(0, dtype=np.int64), COST_SCALE)
+    batches = _Batches(supply, demand, arc_from, arc_to, arc_km)
+    cost = [len(arcs) * _SECONDS_PER_ARC for arcs in batches.arcs]
+    solved = parallel.process_map(solve_batch, batches, jobs=jobs, cost=cost)
     flow = np.zeros(len(arc_from), dtype=np.int64)
-    scales = [10**_MAX_EXP]
-    for arcs in _components(len(supply), len(demand), arc_from, arc_to):
-        if len(arcs) == 1:  # one producer, one store: nothing to choose
-            a = arcs[0]
-            flow[a] = min(supply[arc_from[a]], demand[arc_to[a]])
-            continue
-        producers, local_from = np.unique(arc_from[arcs], return_inverse=True)
-        stores, local_to = np.unique(arc_to[arcs], return_inverse=True)
-        part, scale = _solve_part(
-            supply[producers], demand[stores], local_from, local_to, arc_km[arcs]
-        )
+    for arcs, (part, _) in zip(batches.arcs, solved, strict=True):
         flow[arcs] = part
-        scales.append(scale)
-    return Solution(flow, min(scales))
+    return Solution(flow, min(scale for _, scale in solved))
 
 
-def _components(
+@dataclass(frozen=True)
+class Batch:
+    """One solve: disjoint parts of the network, numbered locally (what a worker receives).
+
+    Attributes
+    ----------
+    supply, demand
+        Capacity of the batch's producer rows and demand of its store rows.
+    arc_from, arc_to
+        Each arc's producer and store, as positions in ``supply`` and ``demand`` (int32).
+    arc_km
+        Each arc's km.
+    """
+
+    supply: np.ndarray
+    demand: np.ndarray
+    arc_from: np.ndarray
+    arc_to: np.ndarray
+    arc_km: np.ndarray
+
+
+class _Batches(Sequence[Batch]):
+    """The solves of a network: which arcs each one has, and its :class:`Batch` on demand.
+
+    A network of at most :data:`BATCH_ARCS` arcs is one batch (no split). A larger one is
+    split into connected parts (SciPy's ``connected_components``); a part of
+    :data:`BATCH_ARCS` arcs or more is a batch of its own, smaller parts are grouped in
+    their order up to that many arcs. Each batch keeps its arcs in their given order and
+    numbers its producers and stores in theirs, so every solve is deterministic.
+    """
+
+    def __init__(
+        self,
+        supply: np.ndarray,
+        demand: np.ndarray,
+        arc_from: np.ndarray,
+        arc_to: np.ndarray,
+        arc_km: np.ndarray,
+    ) -> None:
+        self.supply, self.demand = supply, demand
+        self.arc_from, self.arc_to, self.arc_km = arc_from, arc_to, arc_km
+        if len(arc_from) <= BATCH_ARCS:
+            self.arcs = [np.arange(len(arc_from))]
+            p_batch = np.zeros(len(supply), np.int64)
+            s_batch = np.zeros(len(demand), np.int64)
+        else:
+            p_batch, s_batch = _node_batches(len(supply), len(demand), arc_from, arc_to)
+            arc_batch = p_batch[arc_from]
+            order = np.argsort(arc_batch, kind="stable")
+            cuts = np.flatnonzero(np.diff(arc_batch[order])) + 1
+            self.arcs = np.split(order, cuts)
+        self._p = _Numbering(p_batch)
+        self._s = _Numbering(s_batch)
+        self._first = [int(p_batch[self.arc_from[arcs[0]]]) for arcs in self.arcs]
+
+    def __len__(self) -> int:
+        return len(self.arcs)
+
+    def __getitem__(self, i: int) -> Batch:  # type: ignore[override]
+        arcs, b = self.arcs[i], self._first[i]
+        return Batch(
+            supply=self.supply[self._p.members(b)],
+            demand=self.demand[self._s.members(b)],
+            arc_from=self._p.local[self.arc_from[arcs]].astype(np.int32),
+            arc_to=self._s.local[self.arc_to[arcs]].astype(np.int32),
+            arc_km=self.arc_km[arcs],
+        )
+
+
+class _Numbering:
+    """Rows grouped by batch: each row's position within its batch, each batch's rows."""
+
+    def __init__(self, batch: np.ndarray) -> None:
+        self.order = np.argsort(batch, kind="stable")
+        sorted_batch = batch[self.order]
+        n_batch = int(batch.max()) + 1 if len(batch) else 0
+        self.start = np.searchsorted(sorted_batch, np.arange(n_batch + 1))
+        self.local = np.empty(len(batch), np.int64)
+        self.local[self.order] = np.arange(len(batch)) - self.start[sorted_batch]
+
+    def members(self, b: int) -> np.ndarray:
+        return self.order[self.start[b] : self.start[b + 1]]
+
+
+def _node_batches(
     n_supply: int, n_demand: int, arc_from: np.ndarray, arc_to: np.ndarray
-) -> list[np.ndarray]:
-    """Split the arcs into the independent parts of the network (connected components).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Batch of every producer row and store row (rows without arcs: a batch of their own).
 
-    Flow in one part cannot affect another, so solving the parts one by one gives the same
-    optimum as one solve of the whole network, with far less work. Each part keeps its
-    arcs in their given order, so the result stays deterministic.
+    Parts are the connected components of the network; flow in one cannot affect another,
+    so solving parts one by one, or several disjoint ones together, gives the optimum of
+    one solve of the whole network. Parts are numbered by their first producer row.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     n = n_supply + n_demand
+    index = np.int32 if n < 2**31 else np.int64
     graph = coo_matrix(
-        (np.ones(len(arc_from), dtype=np.int8), (arc_from, arc_to + n_supply)), shape=(n, n)
+        (
+            np.ones(len(arc_from), dtype=np.int8),
+            (arc_from.astype(index), (arc_to + n_supply).astype(index)),
+        ),
+        shape=(n, n),
     )
-    _, label = connected_components(graph, directed=False)
-    arc_label = label[arc_from]
-    order = np.argsort(arc_label, kind="stable")
-    cuts = np.flatnonzero(np.diff(arc_label[order])) + 1
-    return np.split(order, cuts)
+    n_parts, label = connected_components(graph, directed=False)
+    # renumber the parts by their first arc's producer row (deterministic, in row order)
+    first = np.full(n_parts, n, np.int64)
+    np.minimum.at(first, label[arc_from], arc_from)
+    rank = np.argsort(first, kind="stable")
+    part = np.empty(n_parts, np.int64)
+    part[rank] = np.arange(n_parts)
+    size = np.bincount(part[label[arc_from]], minlength=n_parts)
+    # group consecutive small parts, up to BATCH_ARCS arcs per batch; rows without arcs
+    # (parts of size 0, numbered last) go to a batch that is never solved
+    batch = np.empty(n_parts, np.int64)
+    current, filled = 0, 0
+    with_arcs = int(np.count_nonzero(size))
+    for p, k in enumerate(size[:with_arcs].tolist()):
+        if filled and (k >= BATCH_ARCS or filled + k > BATCH_ARCS):
+            current, filled = current + 1, 0
+        batch[p] = current
+        filled += k
+    batch[with_arcs:] = current + 1
+    node = batch[part[label]]
+    return node[:n_supply], node[n_supply:]
 
 
-def _solve_part(
-    supply: np.ndarray,
-    demand: np.ndarray,
-    arc_from: np.ndarray,
-    arc_to: np.ndarray,
-    arc_km: np.ndarray,
-) -> tuple[np.ndarray, int]:
-    """Solve one connected part with the largest integer cost scale that cannot overflow."""
+def solve_batch(batch: Batch) -> tuple[np.ndarray, int]:
+    """Solve one batch at the largest cost scale that cannot overflow: (flow, scale)."""
+    supply, demand, arc_km = batch.supply, batch.demand, batch.arc_km
+    arc_from = batch.arc_from.astype(np.int64)
+    arc_to = batch.arc_to.astype(np.int64)
     bound = int(min(supply.sum(), demand.sum()))
     nodes = 2 + len(supply) + len(demand)
+    top = float(arc_km.max()) if len(arc_km) else 0.0
     for exp in range(_MAX_EXP, _MIN_EXP - 1, -1):
         scale = 10**exp
-        max_cost = float(arc_km.max()) * scale
+        max_cost = top * scale
         if max_cost * (nodes + 1) >= _LIMIT or max_cost * max(bound, 1) >= _LIMIT:
             continue
         flow = _run(supply, demand, arc_from, arc_to, np.rint(arc_km * scale).astype(np.int64))
@@ -144,7 +262,7 @@ def _integral(name: str, values: np.ndarray) -> np.ndarray:
     raw = np.asarray(values)
     if raw.dtype.kind == "f" and len(raw) and not np.array_equal(raw, np.floor(raw)):
         raise ValueError(f"{name} must hold whole numbers")
-    return raw.astype(np.int64)
+    return raw.astype(np.int64, copy=False)
 
 
 def _check(

@@ -225,6 +225,14 @@ HeaderRow = Annotated[
         show_default=False,
     ),
 ]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        help="Worker processes at most; never changes the output [one per core].",
+        show_default=False,
+    ),
+]
 Report = Annotated[
     bool | None,
     typer.Option(

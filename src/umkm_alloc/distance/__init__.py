@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from umkm_alloc.distance import ellipsoid
 from umkm_alloc.distance.base import (
     ACCESS_SPEED_KMH,
     DistanceBackend,
@@ -46,6 +47,7 @@ __all__ = [
     "Points",
     "SetCells",
     "backend_for",
+    "ellipsoid",
     "geodesic_km",
     "make_backend",
     "near_in_degrees",

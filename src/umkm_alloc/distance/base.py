@@ -14,13 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
 
-_GEOD = Geod(ellps="WGS84")
-#: Shortest length (km) of one degree of latitude anywhere on the WGS84 ellipsoid.
-_KM_PER_DEG_MIN = 110.57
-#: Margin on the spatial pre-filter radius, so curvature never drops a true pair.
-_SAFETY = 1.02
+from umkm_alloc.distance import ellipsoid
+
 #: Speed (km/h) on the access and egress legs between a point and its road (``osm:``,
 #: ``osrm:``): a lane or yard ridden slowly.
 ACCESS_SPEED_KMH = 15.0
@@ -187,11 +183,12 @@ class SetCells:
 def geodesic_km(
     lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
 ) -> np.ndarray:
-    """Return WGS84 geodesic distances in km (vectorised pyproj ``Geod.inv``)."""
-    if len(lon1) == 0:
-        return np.zeros(0, dtype=float)
-    _, _, metres = _GEOD.inv(lon1, lat1, lon2, lat2)
-    return np.asarray(metres, dtype=float) / 1000.0
+    """Return WGS84 geodesic distances in km between matched points.
+
+    A closed form within 1e-8 km of pyproj's ``Geod.inv`` up to 100 km, pyproj beyond
+    (:func:`umkm_alloc.distance.ellipsoid.geodesic_km`).
+    """
+    return ellipsoid.geodesic_km(lon1, lat1, lon2, lat2)
 
 
 def near_in_degrees(
@@ -206,13 +203,7 @@ def near_in_degrees(
     """
     if len(producers) == 0 or len(stores) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    max_abs_lat = float(np.max(np.abs(np.concatenate([producers.lat, stores.lat]))))
-    reach_lat = min(89.0, max_abs_lat + radius_km / _KM_PER_DEG_MIN)
-    km_per_deg = _KM_PER_DEG_MIN * math.cos(math.radians(reach_lat))
-    radius_deg = radius_km / km_per_deg * _SAFETY
-    tree = shapely.STRtree(stores.shapely())
-    left, right = tree.query(producers.shapely(), predicate="dwithin", distance=radius_deg)
-    return left.astype(np.int64), right.astype(np.int64)
+    return ellipsoid.degree_pairs(producers.lon, producers.lat, stores.lon, stores.lat, radius_km)
 
 
 def straight_pairs_within(
@@ -220,8 +211,15 @@ def straight_pairs_within(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (left, right, straight km) of every pair at most ``radius_km`` apart (geodesic).
 
-    With ``radius_km`` infinite every pair is returned. Sorted by (left, right).
+    With ``radius_km`` infinite every pair is returned. Sorted by (left, right). Up to
+    100 km a KD-tree finds the pairs (:func:`umkm_alloc.distance.ellipsoid.pairs_within_km`).
     """
+    if radius_km <= ellipsoid.CLOSED_FORM_KM:
+        left, right, km = ellipsoid.pairs_within_km(
+            producers.lon, producers.lat, stores.lon, stores.lat, radius_km
+        )
+        keep = km <= radius_km
+        return left[keep], right[keep], km[keep]
     if radius_km == math.inf:
         left = np.repeat(np.arange(len(producers), dtype=np.int64), len(stores))
         right = np.tile(np.arange(len(stores), dtype=np.int64), len(producers))

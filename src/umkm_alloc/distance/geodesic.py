@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from umkm_alloc.distance import ellipsoid
 from umkm_alloc.distance.base import DistanceBackend, Pairs, Points, SetCells, near_in_degrees
 from umkm_alloc.errors import UsageError
 
@@ -70,10 +71,18 @@ class GeodesicBackend(DistanceBackend):
             return Pairs.empty()
         if max_km == math.inf:
             raise UsageError("the geodesic backend needs a finite --max-km")
-        left, right = near_in_degrees(producers, stores, max_km / self.circuity)
-        km = producers.take(left).geodesic_km(stores.take(right)) * self.circuity
-        keep = km <= max_km
-        return Pairs(left[keep], right[keep], km[keep]).sorted()
+        radius = max_km / self.circuity
+        if radius > ellipsoid.CLOSED_FORM_KM:
+            left, right = near_in_degrees(producers, stores, radius)
+            km = producers.take(left).geodesic_km(stores.take(right)) * self.circuity
+            keep = km <= max_km
+            return Pairs(left[keep], right[keep], km[keep]).sorted()
+        left, right, km = ellipsoid.pairs_within_km(
+            producers.lon, producers.lat, stores.lon, stores.lat, radius
+        )
+        km *= self.circuity
+        keep = km <= max_km  # pairs near the bound are pyproj-measured: exact as before
+        return Pairs(left[keep], right[keep], km[keep])
 
     def travel(
         self,

@@ -42,8 +42,10 @@ def to_number(cells: pd.Series, *, decimal_comma: bool, thousands: bool) -> pd.S
     return _numeric(text)
 
 
-#: Decimal text that every parser reads alike (a point, no exponent, up to 24 digits).
-_PLAIN_DECIMAL = r"^[+-]?[0-9]{1,12}\.[0-9]{1,12}$"
+#: Decimal text that every parser reads alike: a point, no exponent, at most 15 digits (up to
+#: 3 before the point, as degrees have). Past 15 significant digits pandas' parser is not
+#: correctly rounded (``10000.000000000001``), so such text goes to pandas.
+_PLAIN_DECIMAL = r"^[+-]?[0-9]{1,3}\.[0-9]{1,12}$"
 
 
 def _numeric(text: pd.Series) -> pd.Series:

@@ -7,7 +7,6 @@ deliveries and legs, so planning a few producers gives the same trips as plannin
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
@@ -59,7 +58,7 @@ def plan_deliveries(
         _sites(stores, backend),
         measure=backend_measure(backend, circuity=config.circuity),
         options=config.route_options(),
-        jobs=config.jobs or os.cpu_count() or 1,
+        jobs=config.jobs,
     )
 
 

@@ -10,15 +10,12 @@ processes when the work is large enough to pay for them; the tables and totals b
 from __future__ import annotations
 
 import itertools
-import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
 
+from umkm_alloc import parallel
 from umkm_alloc.routes.model import (
     LegSets,
     Measure,
@@ -29,16 +26,12 @@ from umkm_alloc.routes.model import (
     run_starts,
 )
 from umkm_alloc.routes.tables import tabulate
-from umkm_alloc.routes.trips import Chunk, Trips, plan_trips
+from umkm_alloc.routes.trips import Chunk, Trips, plan_chunk, plan_trips
 
 #: Producers per call of the measure (bounds the memory of one batch of pairs).
 MEASURE_BATCH = 4096
-#: How worker processes start: ``fork`` where it exists on Linux (about 0.1 s for a pool);
-#: ``spawn`` elsewhere, which re-imports the caller's main module in every worker (seconds).
-START_METHOD = "fork" if sys.platform == "linux" else "spawn"
-#: Estimated work (CPU seconds, see ``_work``) below which worker processes do not pay: a
-#: forked pool costs about 0.1 s to start and saves half the work on two cores.
-PARALLEL_MIN_WORK = 0.5 if START_METHOD == "fork" else 8.0
+#: Estimated work (CPU seconds, see ``_work``) below which worker processes do not pay.
+PARALLEL_MIN_WORK = parallel.PARALLEL_MIN_WORK
 #: Chunks per worker, so that a slow chunk does not leave the other worker idle.
 _CHUNKS_PER_WORKER = 4
 
@@ -81,7 +74,7 @@ def plan_routes(
     *,
     measure: Measure,
     options: RouteOptions | None = None,
-    jobs: int = 1,
+    jobs: int | None = 1,
 ) -> RoutePlan:
     """Plan the closed delivery trips of every producer that was allocated something.
 
@@ -100,7 +93,8 @@ def plan_routes(
     options
         Capacity, trip limit, working day and solver settings (defaults: :class:`RouteOptions`).
     jobs
-        Worker processes at most; the plan is the same for any value.
+        Worker processes at most (``None``: one per core; see :mod:`umkm_alloc.parallel`);
+        the plan is the same for any value.
 
     Returns
     -------
@@ -119,7 +113,7 @@ def plan_routes(
 
 
 def _check(
-    allocations: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFrame, jobs: int
+    allocations: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFrame, jobs: int | None
 ) -> None:
     """Every column the planner needs is there, and ``jobs`` is sensible."""
     for name, frame, needs in (
@@ -130,7 +124,7 @@ def _check(
         missing = [c for c in needs if c not in frame.columns]
         if missing:
             raise ValueError(f"plan_routes: the {name} table lacks {', '.join(missing)}")
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise ValueError(f"plan_routes: jobs must be >= 1, got {jobs}")
 
 
@@ -252,26 +246,28 @@ def _check_legs(sites: SiteSets, legs: LegSets) -> None:
         )
 
 
-def _plan(links: Links, legs: LegSets, options: RouteOptions, *, jobs: int) -> Trips:
-    """Plan every producer, in worker processes when the work pays for them."""
+def _plan(links: Links, legs: LegSets, options: RouteOptions, *, jobs: int | None) -> Trips:
+    """Plan every producer, in the run's worker processes when the work pays for them."""
     sizes = np.diff(links.start)
     cost = _work(sizes, links.quantity, options)
-    workers = min(jobs, os.cpu_count() or 1)
+    workers = parallel.workers(jobs)
     if workers < 2 or cost.sum() < PARALLEL_MIN_WORK:
         return plan_trips(Chunk(sizes, links.quantity, legs.km), options)
     bounds = _chunks(cost, workers * _CHUNKS_PER_WORKER)
     cell = matrix_start(sizes + 1)
     parts = [
-        Chunk(
-            sizes[lo:hi],
-            links.quantity[links.start[lo] : links.start[hi]],
-            legs.km[cell[lo] : cell[hi]],
+        (
+            Chunk(
+                sizes[lo:hi],
+                links.quantity[links.start[lo] : links.start[hi]],
+                legs.km[cell[lo] : cell[hi]],
+            ),
+            options,
         )
         for lo, hi in itertools.pairwise(bounds)
     ]
-    context = get_context(START_METHOD)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        results = list(pool.map(plan_trips, parts, [options] * len(parts)))
+    costs = [float(cost[lo:hi].sum()) for lo, hi in itertools.pairwise(bounds)]
+    results = parallel.process_map(plan_chunk, parts, jobs=jobs, cost=costs, min_work=0.0)
     return _joined(results, bounds[:-1])
 
 

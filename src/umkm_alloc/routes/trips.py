@@ -76,6 +76,11 @@ class Trips:
     searched: int
 
 
+def plan_chunk(task: tuple[Chunk, RouteOptions]) -> Trips:
+    """:func:`plan_trips` of one ``(chunk, options)`` task (a worker process's unit of work)."""
+    return plan_trips(*task)
+
+
 def plan_trips(chunk: Chunk, options: RouteOptions) -> Trips:
     """Plan every producer of ``chunk`` (see the module docstring for the rules).
 

@@ -1,0 +1,378 @@
+"""Both cores: worker threads and worker processes, one policy for every stage.
+
+``--jobs N`` (:attr:`umkm_alloc.config.AssignConfig.jobs`, default: the cores this process may
+use) bounds both. Which one a stage uses depends on whether its work holds Python's global
+interpreter lock (measured, see ``benchmarks/README.md``):
+
+* :func:`thread_map` for work that releases it: numpy arithmetic, scipy's ``cKDTree``
+  (the per-product candidate searches). Threads cost nothing to start and share memory.
+* :func:`process_map` for work that holds it: OR-Tools' ``SimpleMinCostFlow`` solves with
+  the lock held, and so does pure-Python planning.
+
+The worker processes are fresh interpreters (``python -c``) that import :data:`PRELOAD`
+and then run the ``(function, task)`` messages they read from a pipe. They are neither
+forked from the main process (a fork of a 1 GB process shows up at full size in every
+resident-memory measure, and is unsafe while other threads hold locks) nor started through
+:mod:`multiprocessing` (whose spawn and fork-server workers import the caller's main module
+again, which re-runs a user's script that lacks ``if __name__ == "__main__"``). They stay
+up for the life of the process, so later stages reuse them; :func:`warm_up` starts them
+early, so that their start is paid while the main process reads the inputs. They end when
+the main process does (their pipe closes).
+
+Both maps return the results in the order of the inputs, and a task's result never depends
+on which worker ran it: output stays byte-identical for every ``--jobs``. Work estimated
+below :data:`PARALLEL_MIN_WORK` CPU seconds runs in the calling thread.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Modules every worker process imports when it starts. Each must be light (no pandas): a
+#: worker's resident memory is what it imported plus its task.
+PRELOAD = (
+    "numpy",
+    "umkm_alloc.allocate.solve",
+    "ortools.graph.python.min_cost_flow",
+)
+#: Estimated CPU seconds below which worker processes do not pay (a cold worker takes
+#: 0.1-0.3 s to start, moving a task's data about 0.05 s per 1e6 arcs).
+PARALLEL_MIN_WORK = 0.5
+#: How a worker process starts: set its module path, import the worker loop, serve.
+_BOOT = (
+    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+    "from umkm_alloc.parallel import _serve; _serve()"
+)
+
+
+def workers(jobs: int | None) -> int:
+    """Return how many workers to use: ``jobs``, at most the cores; ``None``: the cores.
+
+    Parameters
+    ----------
+    jobs
+        ``--jobs`` (``None``: one per core).
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    cores = _cores()
+    if jobs is None:
+        return cores
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    return max(1, min(jobs, cores))
+
+
+def _cores() -> int:
+    """Cores this process may run on (its CPU affinity where the platform tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def thread_map(fn: Callable[[T], R], items: Sequence[T], *, jobs: int | None) -> list[R]:
+    """Return ``[fn(x) for x in items]``, computed by up to ``workers(jobs)`` threads.
+
+    Only for work that releases the interpreter lock (numpy, ``cKDTree``); Python-level work
+    would just take turns. ``fn`` must not depend on shared mutable state.
+
+    Parameters
+    ----------
+    fn
+        The work of one item.
+    items
+        The items, in the order of the results.
+    jobs
+        ``--jobs``.
+
+    Returns
+    -------
+    list
+        The results, in the order of ``items``.
+    """
+    n = min(workers(jobs), len(items))
+    if n < 2:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="umkm-alloc") as pool:
+        return list(pool.map(fn, items))
+
+
+def process_map(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    *,
+    jobs: int | None,
+    cost: Sequence[float],
+    min_work: float | None = None,
+) -> list[R]:
+    """Return ``[fn(t) for t in tasks]``, computed by worker processes when it pays.
+
+    Tasks go to the workers largest first (by ``cost``), each to the next free worker, which
+    balances the load; the calling thread waits. A task is taken from ``tasks``
+    (``tasks[i]``) only when it is handed out, so a lazy sequence bounds the memory of built
+    tasks. With one worker, or when the total ``cost`` is below ``min_work``, everything
+    runs in the calling thread.
+
+    Parameters
+    ----------
+    fn
+        The work of one task: a module-level function (pickled by name, imported by the
+        worker; best from a module in :data:`PRELOAD`). Tasks and results are pickled.
+    tasks
+        The tasks (any sequence; built on ``tasks[i]``).
+    jobs
+        ``--jobs``.
+    cost
+        Estimated CPU seconds of each task.
+    min_work
+        Total estimated seconds below which no worker process is used (``None``:
+        :data:`PARALLEL_MIN_WORK`).
+
+    Returns
+    -------
+    list
+        The results, in the order of ``tasks``.
+
+    Raises
+    ------
+    Exception
+        The first (in task order) exception a task raised, re-raised here; a worker that
+        died raises :class:`RuntimeError`.
+    """
+    if len(cost) != len(tasks):
+        raise ValueError(f"process_map: {len(tasks)} tasks but {len(cost)} costs")
+    n = min(workers(jobs), len(tasks))
+    floor = PARALLEL_MIN_WORK if min_work is None else min_work
+    if n < 2 or sum(cost) < floor:
+        return [fn(tasks[i]) for i in range(len(tasks))]
+    if not _MAPPING.acquire(blocking=False):  # another thread's map has the workers
+        return [fn(tasks[i]) for i in range(len(tasks))]
+    try:
+        return _map(fn, tasks, n, cost)
+    finally:
+        _MAPPING.release()
+
+
+def _map(fn: Callable[[T], R], tasks: Sequence[T], n: int, cost: Sequence[float]) -> list[R]:
+    """Run the tasks on ``n`` workers, each fed by a thread of this process."""
+    order = iter(sorted(range(len(tasks)), key=lambda i: (-cost[i], i)))
+    results: list[Any] = [None] * len(tasks)
+    failures: dict[int, BaseException] = {}
+    lock = threading.Lock()
+    with _POOL.lease(n) as pool:
+        drivers = [
+            threading.Thread(
+                target=_drive, args=(w, fn, tasks, order, lock, results, failures), daemon=True
+            )
+            for w in pool
+        ]
+        for d in drivers:
+            d.start()
+        for d in drivers:
+            d.join()
+    if failures:
+        raise failures[min(failures)]
+    return results
+
+
+def _drive(
+    worker: _Worker,
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    order: Iterator[int],
+    lock: threading.Lock,
+    results: list[Any],
+    failures: dict[int, BaseException],
+) -> None:
+    """Feed one worker the next task until none is left (or a task failed)."""
+    while True:
+        with lock:
+            i = None if failures else next(order, None)
+        if i is None:
+            return
+        try:
+            results[i] = worker.call(fn, tasks[i])
+        except BaseException as exc:  # re-raised by process_map, in task order
+            with lock:
+                failures[i] = exc
+            return
+
+
+class _Worker:
+    """One worker process: a fresh interpreter serving ``(function, task)`` messages."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOT],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._to: IO[bytes] = self.proc.stdin
+        self._from: IO[bytes] = self.proc.stdout
+        pickle.dump(list(sys.path), self._to)
+        self._to.flush()
+        self.broken = False
+
+    def call(self, fn: Callable[[T], R], task: T) -> R:
+        """Run ``fn(task)`` in the worker; return its result or raise its exception."""
+        try:
+            pickle.dump((fn, task), self._to, protocol=pickle.HIGHEST_PROTOCOL)
+            self._to.flush()
+            ok, value = pickle.load(self._from)
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            self.broken = True
+            code = self.proc.poll()
+            raise RuntimeError(
+                f"a worker process ended unexpectedly (exit code {code}); run again with "
+                "--jobs 1 to work in one process, and report this"
+            ) from exc
+        if not ok:
+            raise value
+        return value
+
+    def close(self, *, kill: bool = False) -> None:
+        """Let the worker end (its input closes), or kill it."""
+        try:
+            if kill:
+                self.proc.kill()
+            self._to.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._from.close()
+
+
+class _Pool:
+    """The process's worker processes, started on demand and kept for later stages."""
+
+    def __init__(self) -> None:
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._atexit = False
+        self._owner = os.getpid()
+
+    def start(self, n: int) -> list[_Worker]:
+        """Make sure ``n`` live workers exist; return them."""
+        with self._lock:
+            if os.getpid() != self._owner:  # a forked child: the workers are its parent's
+                self._workers, self._owner = [], os.getpid()
+            for w in [w for w in self._workers if w.broken or w.proc.poll() is not None]:
+                w.close(kill=True)
+                self._workers.remove(w)
+            while len(self._workers) < n:
+                self._workers.append(_Worker())
+            if not self._atexit:
+                atexit.register(self.shutdown)
+                self._atexit = True
+            return self._workers[:n]
+
+    def lease(self, n: int) -> _Lease:
+        """Return ``n`` workers for one map (a context manager); kill them on an interrupt."""
+        return _Lease(self, self.start(n))
+
+    def shutdown(self, *, kill: bool = False) -> None:
+        """End every worker (at exit, or after an interrupt with ``kill``)."""
+        with self._lock:
+            workers, self._workers = self._workers, []
+        for w in workers:
+            w.close(kill=kill)
+
+
+class _Lease:
+    def __init__(self, pool: _Pool, leased: list[_Worker]) -> None:
+        self.pool, self.leased = pool, leased
+
+    def __enter__(self) -> list[_Worker]:
+        return self.leased
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if kind is not None and not (isinstance(kind, type) and issubclass(kind, Exception)):
+            self.pool.shutdown(kill=True)  # KeyboardInterrupt, SystemExit: no stray workers
+
+
+_POOL = _Pool()
+#: Held by the :func:`process_map` that uses the workers; a map from another thread meanwhile
+#: runs in its own thread instead of waiting.
+_MAPPING = threading.Lock()
+
+
+def warm_up(jobs: int | None) -> None:
+    """Start the worker processes now, when a run will probably need them.
+
+    The workers import :data:`PRELOAD` while the caller goes on, and the first
+    :func:`process_map` finds them ready. Does nothing with one worker.
+
+    Parameters
+    ----------
+    jobs
+        ``--jobs``.
+    """
+    n = workers(jobs)
+    if n >= 2:
+        _POOL.start(n)
+
+
+def shutdown() -> None:
+    """End the worker processes (they also end by themselves when the process exits)."""
+    _POOL.shutdown()
+
+
+def _serve() -> None:  # pragma: no cover - runs in the worker processes
+    """Run the worker's loop: import :data:`PRELOAD`, then serve until the input closes.
+
+    Results go to a private copy of standard output; the task's own prints go to standard
+    error, so they cannot garble the results. Ctrl-C is the main process's to handle (it
+    ends the workers), so the worker ignores it.
+    """
+    import importlib
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    for name in PRELOAD:
+        importlib.import_module(name)
+    source = sys.stdin.buffer
+    while True:
+        try:
+            fn, task = pickle.load(source)
+        except EOFError:
+            return
+        try:
+            reply: tuple[bool, Any] = (True, fn(task))
+        except Exception as exc:
+            import traceback
+
+            exc.add_note("in a worker process:\n" + traceback.format_exc().rstrip())
+            reply = (False, _picklable(exc))
+        pickle.dump(reply, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+
+def _picklable(exc: Exception) -> Exception:
+    """Return the exception when it survives pickling, else a RuntimeError with its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
