@@ -79,7 +79,7 @@ def compare(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     units = ref["units"]
     out: dict[str, Any] = {"ours": ref, "cost_scale": scale, "tools": {}}
     ok = ref["rows_not_found"] == 0
-    for kind in ("stages", "expert", "expert-parts", "dense"):
+    for kind in ("stages", "routes", "expert", "expert-parts", "dense"):
         got = _first(runs, kind)
         if got is None or got is ours:
             continue

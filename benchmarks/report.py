@@ -14,6 +14,7 @@ STAGES = ("import", "read", "validate", "geocode", "candidates", "solve", "tabul
 LABELS = {
     "ours": "umkm-alloc `assign --out-dir -q`",
     "fair": "umkm-alloc `assign --objective fair`",
+    "routes": "umkm-alloc `assign --routes`",
     "expert": "expert sketch (reference)",
     "expert-parts": "expert sketch `--parts`",
     "dense": "dense baseline",
@@ -93,7 +94,7 @@ def whole_table(entry: dict[str, Any]) -> list[str]:
         "| expert / run, wall | expert / run, CPU |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for kind in ("ours", "fair", "expert", "expert-parts", "dense", "stages"):
+    for kind in ("ours", "fair", "routes", "expert", "expert-parts", "dense", "stages"):
         runs = entry.get("runs", {}).get(kind, [])
         if not runs:
             continue
@@ -169,6 +170,19 @@ def fair_note(entry: dict[str, Any]) -> str:
     )
 
 
+def routes_note(entry: dict[str, Any]) -> str:
+    """``--routes`` against the allocation alone (issue 15: adds at most the allocation's time)."""
+    eff, routed = whole(entry, "ours"), whole(entry, "routes")
+    if not eff or not routed:
+        return ""
+    extra = routed["wall_s"] - eff["wall_s"]
+    return (
+        f"--routes adds {extra:.2f} s wall ({extra / eff['wall_s']:.0%} of the allocation's "
+        f"{eff['wall_s']:.2f} s) and {routed['cpu_s'] - eff['cpu_s']:.2f} s CPU; peak "
+        f"{routed['peak_mb']:,.0f} MB"
+    )
+
+
 def check_note(entry: dict[str, Any]) -> str:
     c = entry.get("check", {})
     if "ours" not in c:
@@ -210,6 +224,9 @@ def scenario_section(entry: dict[str, Any]) -> list[str]:
     fair = fair_note(entry)
     if fair:
         lines.append(f"- {fair}")
+    routed = routes_note(entry)
+    if routed:
+        lines.append(f"- {routed}")
     if "dense_skipped" in entry:
         lines.append(f"- dense baseline skipped: {entry['dense_skipped']}")
     for r in _ok_runs(entry, "dense")[:1]:

@@ -44,7 +44,7 @@ import report
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.json"
 #: the tools, in the order each repeat runs them.
-TOOLS = ("stages", "ours", "fair", "expert", "expert-parts", "dense")
+TOOLS = ("stages", "ours", "fair", "routes", "expert", "expert-parts", "dense")
 MAX_KM, CIRCUITY = 20.0, 1.4
 #: the quick run (``--quick``, ``make bench-quick``): everything but the 1M scenario.
 QUICK = ("serang", "banten", "national")
@@ -56,6 +56,9 @@ NO_PROFILE = ("national-1m",)
 #: scenarios without the ``fair`` run (``assign --objective fair``: issue 11 budgets it on
 #: banten and national; the 1M run would add half an hour).
 NO_FAIR = ("national-1m",)
+#: scenarios without the ``routes`` run (``assign --routes``: issue 15 budgets it on banten
+#: and national).
+NO_ROUTES = ("national-1m",)
 
 
 def _python() -> str:
@@ -107,9 +110,10 @@ def run_tool(kind: str, files: scenarios.Files, args: argparse.Namespace) -> dic
         out.mkdir()
         p, s = str(files.producers), str(files.stores)
         alloc = out / "allocations.csv"
-        if kind in ("ours", "fair"):
+        if kind in ("ours", "fair", "routes"):
             cmd = [*_cli_head(), "assign", p, s, *_params(files), "--out-dir", str(out), "-q"]
             cmd += ["--objective", "fair"] if kind == "fair" else []
+            cmd += ["--routes"] if kind == "routes" else []
         elif kind in ("expert", "expert-parts"):
             cmd = [_python(), str(HERE / "expert.py"), p, s, *_params(files), "-o", str(alloc)]
             cmd += ["--parts"] if kind == "expert-parts" else []
@@ -178,6 +182,7 @@ def bench_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     kinds = [k for k in TOOLS if k in args.tools and k != "dense"]
     kinds = [k for k in kinds if not (k == "fair" and name in NO_FAIR)]
+    kinds = [k for k in kinds if not (k == "routes" and name in NO_ROUTES)]
     dense_ok = "dense" in args.tools and _dense_fits(files.meta, args, entry)
     for i in range(args.repeat):
         _say(f"  run {i + 1}/{args.repeat}:", end="")
@@ -296,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-parts", dest="parts", action="store_false", help="skip expert --parts")
     ap.add_argument("--no-stages", dest="stages", action="store_false", help="skip staged run")
     ap.add_argument("--no-fair", dest="fair", action="store_false", help="skip --objective fair")
+    ap.add_argument("--no-routes", dest="routes", action="store_false", help="skip --routes")
     ap.add_argument("--no-micro", dest="micro", action="store_false", help="skip geocode micro")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per run, then kill")
     ap.add_argument("--mem-limit-gb", type=float, help="kill a run above this (default 85%% free)")
@@ -314,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         "expert-parts": not args.parts,
         "stages": not args.stages,
         "fair": not args.fair,
+        "routes": not args.routes,
     }
     args.tools = [t for t in tools if not skip.get(t)]
     return parent(args)

@@ -6,6 +6,7 @@ Heavy libraries (pandas, geopandas, OR-Tools) are imported inside the commands, 
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -61,5 +62,36 @@ _template.register(app)
 
 
 def main() -> None:
-    """Entry point of the ``umkm-alloc`` console script."""
-    app()
+    """Entry point of the ``umkm-alloc`` console script.
+
+    The process ends without tearing the interpreter down: freeing a large run's tables object
+    by object took 0.2-0.5 s of a 3 s run on the banten scenario, after every file had been
+    written (atomically) and the output flushed. The worker processes end with their pipes.
+    """
+    try:
+        app()
+    except SystemExit as stop:
+        code = stop.code
+    else:
+        code = 0
+    _exit_now(code)
+
+
+def _exit_now(code: object) -> None:
+    """Flush the standard streams and end the process at once with ``code`` (as ``sys.exit``)."""
+    import contextlib
+    import os
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        # a closed pipe (| head) or stream: nothing is left to say
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    parallel = sys.modules.get("umkm_alloc.parallel")
+    if parallel is not None:
+        parallel.shutdown()
+    os._exit(code)
