@@ -233,7 +233,8 @@ def scenario_section(entry: dict[str, Any]) -> list[str]:
         lp = r.get("lp", {})
         lines.append(
             f"- dense: {r['dense_pairs']:,} dense pairs, {r['geodesic_pairs']:,} measured on "
-            f"WGS84; LP {lp.get('rows', 0):,} rows x {lp.get('columns', 0):,} columns, "
+            f"WGS84; {lp.get('lps', 1):,} LPs (one per product), {lp.get('rows', 0):,} rows x "
+            f"{lp.get('columns', 0):,} columns in all, "
             f"{lp.get('iterations', 0):,} iterations"
         )
     g = entry.get("geocode_micro")
