@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from umkm_alloc.allocate.solve import solve_allocation
+from umkm_alloc.allocate.solve import solve_allocation, stable_order
 
 TIE_KM = [0.0, 0.0, 1.0, 2.5, 2.5, 7.125, 10.0, 60.0]
 
@@ -308,3 +308,12 @@ def test_fractional_quantities_are_refused():
         solve_allocation(
             np.array([2.7]), np.array([5]), np.array([0]), np.array([0]), np.array([1.0])
         )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**17), max_size=300), st.booleans())
+def test_stable_order_is_numpys_stable_argsort(keys: list[int], small: bool) -> None:
+    values = np.asarray(keys, dtype=np.int64)
+    if small:  # the radix path: every key below 2^16
+        values = values % 2**16
+    assert np.array_equal(stable_order(values), np.argsort(values, kind="stable"))

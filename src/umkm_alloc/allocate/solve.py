@@ -156,8 +156,9 @@ class _Batches(Sequence[Batch]):
         else:
             p_batch, s_batch = _node_batches(len(supply), len(demand), arc_from, arc_to)
             arc_batch = p_batch[arc_from]
-            order = np.argsort(arc_batch, kind="stable")
-            cuts = np.flatnonzero(np.diff(arc_batch[order])) + 1
+            order = stable_order(arc_batch)
+            sorted_batch = arc_batch[order]
+            cuts = np.flatnonzero(sorted_batch[1:] != sorted_batch[:-1]) + 1
             self.arcs = np.split(order, cuts)
         self._p = _Numbering(p_batch)
         self._s = _Numbering(s_batch)
@@ -171,8 +172,8 @@ class _Batches(Sequence[Batch]):
         return Batch(
             supply=self.supply[self._p.members(b)],
             demand=self.demand[self._s.members(b)],
-            arc_from=self._p.local[self.arc_from[arcs]].astype(np.int32),
-            arc_to=self._s.local[self.arc_to[arcs]].astype(np.int32),
+            arc_from=self._p.local[self.arc_from[arcs]],
+            arc_to=self._s.local[self.arc_to[arcs]],
             arc_km=self.arc_km[arcs],
         )
 
@@ -181,15 +182,28 @@ class _Numbering:
     """Rows grouped by batch: each row's position within its batch, each batch's rows."""
 
     def __init__(self, batch: np.ndarray) -> None:
-        self.order = np.argsort(batch, kind="stable")
+        self.order = stable_order(batch)
         sorted_batch = batch[self.order]
         n_batch = int(batch.max()) + 1 if len(batch) else 0
         self.start = np.searchsorted(sorted_batch, np.arange(n_batch + 1))
-        self.local = np.empty(len(batch), np.int64)
+        # int32 positions: a batch's arcs are gathered from them without a conversion copy
+        self.local = np.empty(len(batch), np.int32)
         self.local[self.order] = np.arange(len(batch)) - self.start[sorted_batch]
 
     def members(self, b: int) -> np.ndarray:
         return self.order[self.start[b] : self.start[b + 1]]
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` of non-negative integer keys, in linear time.
+
+    Keys below 2^16 (batch numbers: national-1m has a few hundred) are sorted as ``uint16``,
+    which numpy sorts stably by radix in one pass over the data, 2-3x faster than the merge
+    sort of 64-bit keys on 21 million arcs; larger keys take the general sort.
+    """
+    if len(keys) and int(keys.max()) < 2**16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
 
 
 def _node_batches(
