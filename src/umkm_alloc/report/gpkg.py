@@ -1,4 +1,4 @@
-"""``allocations.gpkg``: producers, stores, flows and kecamatan as layers for QGIS."""
+"""``allocations.gpkg``: producers, stores, flows, kecamatan (and trips) as layers for QGIS."""
 
 from __future__ import annotations
 
@@ -23,7 +23,12 @@ _GPKG_DATE = "1980-01-01T00:00:00.000Z"
 
 
 def render_gpkg(scene: Scene) -> bytes:
-    """Return ``allocations.gpkg``: layers producers, stores, flows and kecamatan (EPSG:4326)."""
+    """Return ``allocations.gpkg``: layers producers, stores, flows and kecamatan (EPSG:4326).
+
+    With the delivery trips of ``--routes`` a ``trips`` layer too: one closed line per trip
+    (the producer, its stops in riding order, the producer again) with the columns of
+    ``trips.csv`` and the stops.
+    """
     import pyogrio
 
     layers = _gpkg_layers(scene)
@@ -80,7 +85,7 @@ def _gpkg_layers(scene: Scene) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
     kec = scene.kecamatan.drop(columns=["kode_kab"])
     if not scene.zones:
         kec = kec.drop(columns=["zone"])
-    return {
+    layers = {
         "producers": (
             points(scene.producers, "producer_id", "capacity", "unused", "share_used"),
             "Point",
@@ -89,3 +94,26 @@ def _gpkg_layers(scene: Scene) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
         "flows": (flows, "LineString"),
         "kecamatan": (kec, "MultiPolygon"),
     }
+    if len(scene.trips):
+        layers["trips"] = (_trips(scene.trips), "LineString")
+    return layers
+
+
+def _trips(trips: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Return the ``trips`` layer: a closed line per delivery trip, stops as ``;``-joined ids."""
+    frame = pd.DataFrame(
+        {
+            "producer_id": trips["producer_id"],
+            "trip": trips["trip"].astype(np.int64),
+            "stops": [len(ids) for ids in trips["stops"]],
+            "store_ids": [";".join(ids) for ids in trips["stops"]],
+            "quantity": trips["quantity"].astype(np.int64),
+            "km": trips["km"].astype(float),
+            "minutes": trips["minutes"].astype(float),
+        }
+    )
+    lines = [
+        shapely.linestrings(np.column_stack([lon, lat]))
+        for lon, lat in zip(trips["lon"], trips["lat"], strict=True)
+    ]
+    return gpd.GeoDataFrame(frame, geometry=lines, crs="EPSG:4326")
