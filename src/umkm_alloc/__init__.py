@@ -27,7 +27,7 @@ fix. The names are imported on first use, so ``import umkm_alloc`` (and ``umkm-a
 
 from __future__ import annotations
 
-import importlib
+from umkm_alloc._lazy import lazy_names
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~8 ms
 
@@ -45,8 +45,6 @@ _API = {
 __all__ = ["AssignConfig", "__version__", "assign", "explain", "load_boundaries", "write_result"]
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from umkm_alloc.allocate import assign
     from umkm_alloc.allocate.explain import explain
     from umkm_alloc.config import AssignConfig
@@ -54,15 +52,4 @@ if TYPE_CHECKING:
     from umkm_alloc.report import write_result
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use (PEP 562)."""
-    module = _API.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _API)

@@ -16,7 +16,7 @@ The names are imported on first use (PEP 562), so that a worker process can impo
 
 from __future__ import annotations
 
-import importlib
+from umkm_alloc._lazy import lazy_names
 
 TYPE_CHECKING = False
 
@@ -32,21 +32,8 @@ _NAMES = {
 __all__ = ["ALLOCATION_COLUMNS", "UNMET_COLUMNS", "UNUSED_COLUMNS", "Result", "assign"]
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from umkm_alloc.allocate.pipeline import ALLOCATION_COLUMNS, Result, assign
     from umkm_alloc.allocate.reasons import UNMET_COLUMNS, UNUSED_COLUMNS
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use."""
-    module = _NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _NAMES)

@@ -17,8 +17,9 @@ module             step
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from umkm_alloc._lazy import lazy_names
 
 if TYPE_CHECKING:
     from umkm_alloc.routes.deliveries import plan_deliveries
@@ -41,12 +42,12 @@ if TYPE_CHECKING:
 # Imported on first use, so that worker processes (which need only ``routes.trips``) do not
 # pay for pandas, shapely and pyproj.
 _HOME = {
-    "backend_measure": "measure",
-    "plan_deliveries": "deliveries",
-    "geodesic_measure": "measure",
-    "pair_measure": "measure",
-    "per_set": "measure",
-    "plan_routes": "plan",
+    "backend_measure": "umkm_alloc.routes.measure",
+    "plan_deliveries": "umkm_alloc.routes.deliveries",
+    "geodesic_measure": "umkm_alloc.routes.measure",
+    "pair_measure": "umkm_alloc.routes.measure",
+    "per_set": "umkm_alloc.routes.measure",
+    "plan_routes": "umkm_alloc.routes.plan",
     **dict.fromkeys(
         [
             "DAY_COLUMNS",
@@ -61,7 +62,7 @@ _HOME = {
             "SiteSets",
             "Sites",
         ],
-        "model",
+        "umkm_alloc.routes.model",
     ),
 }
 
@@ -86,7 +87,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'umkm_alloc.routes' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"umkm_alloc.routes.{_HOME[name]}"), name)
+__getattr__, __dir__ = lazy_names(__name__, _HOME)
