@@ -15,6 +15,7 @@ killed and the run is reported as failed with what was seen until then.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -350,3 +352,23 @@ def describe_machine(m: dict[str, Any]) -> str:
         f"{m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}; "
         f"Python {m['python']}; GEOS {m['geos']}; {libs}"
     )
+
+
+def staged_main(run: Callable[[argparse.Namespace], dict[str, Any]], description: str) -> int:
+    """The command line of a staged tool (``ours.py``, ``dense.py``): run it, write its JSON.
+
+    Both take the inputs, ``--boundaries``, ``--max-km``, ``--circuity``, ``--out-dir``,
+    ``--json`` (where the measurements go) and ``--log`` (stage events as they happen).
+    """
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("producers")
+    ap.add_argument("stores")
+    ap.add_argument("--boundaries", default="banten")
+    ap.add_argument("--max-km", type=float, default=20.0)
+    ap.add_argument("--circuity", type=float, default=1.4)
+    ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--json", required=True, help="where to write the measurements")
+    ap.add_argument("--log", help="append stage events here as they happen")
+    args = ap.parse_args()
+    Path(args.json).write_text(json.dumps(run(args)))
+    return 0

@@ -13,14 +13,13 @@ says where inside it the time goes.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import Meter
+from measure import Meter, staged_main
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -58,18 +57,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("producers")
-    ap.add_argument("stores")
-    ap.add_argument("--boundaries", default="banten")
-    ap.add_argument("--max-km", type=float, default=20.0)
-    ap.add_argument("--circuity", type=float, default=1.4)
-    ap.add_argument("--out-dir", required=True)
-    ap.add_argument("--json", required=True, help="where to write the measurements")
-    ap.add_argument("--log", help="append stage events here as they happen")
-    args = ap.parse_args()
-    Path(args.json).write_text(json.dumps(run(args)))
-    return 0
+    return staged_main(run, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":
