@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from umkm_alloc.allocate.parts import connected_parts
 from umkm_alloc.errors import UmkmAllocError
 
 _LIMIT = 2**62
@@ -48,16 +49,12 @@ class Graph:
 
     def parts(self, keep: np.ndarray, keep_row: np.ndarray) -> np.ndarray:
         """Label every UMKM, row and store node with its connected part over the arcs kept."""
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
         n_u, n_r = self.n_umkm, len(self.row_cap)
         n = n_u + n_r + len(self.demand)
         arcs, rows = np.flatnonzero(keep), np.flatnonzero(keep_row)
         tails = np.concatenate([self.row_umkm[rows], n_u + self.arc_from[arcs]])
         heads = np.concatenate([n_u + rows, n_u + n_r + self.arc_to[arcs]])
-        graph = coo_matrix((np.ones(len(tails), dtype=np.int8), (tails, heads)), shape=(n, n))
-        return connected_components(graph, directed=False)[1].astype(np.int64)
+        return connected_parts(n, tails, heads)[1].astype(np.int64)
 
 
 @dataclass

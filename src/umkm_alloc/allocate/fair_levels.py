@@ -61,6 +61,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from umkm_alloc.allocate.parts import connected_parts
 from umkm_alloc.errors import UmkmAllocError
 
 #: Arc kinds of the decomposition network.
@@ -268,15 +269,9 @@ class _Network:
 
     def _labels(self) -> np.ndarray:
         """Label each alive node with its connected part (over alive arcs); -1 when dead."""
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
         n = len(self.node_cap)
         arcs = np.flatnonzero(self.arc_alive)
-        graph = coo_matrix(
-            (np.ones(len(arcs), dtype=np.int8), (self.tail[arcs], self.head[arcs])), shape=(n, n)
-        )
-        _, raw = connected_components(graph, directed=False)
+        _, raw = connected_parts(n, self.tail[arcs], self.head[arcs])
         alive = np.flatnonzero(self.node_alive)
         label = np.full(n, -1, dtype=np.int64)
         _, label[alive] = np.unique(raw[alive], return_inverse=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from umkm_alloc import parallel
+from umkm_alloc.allocate.parts import connected_parts
 from umkm_alloc.errors import UmkmAllocError
 
 _LIMIT = 2**62
@@ -133,7 +134,7 @@ class _Batches(Sequence[Batch]):
     """The solves of a network: which arcs each one has, and its :class:`Batch` on demand.
 
     A network of at most :data:`BATCH_ARCS` arcs is one batch (no split). A larger one is
-    split into connected parts (SciPy's ``connected_components``); a part of
+    split into connected parts (:func:`~umkm_alloc.allocate.parts.connected_parts`); a part of
     :data:`BATCH_ARCS` arcs or more is a batch of its own, smaller parts are grouped in
     their order up to that many arcs. Each batch keeps its arcs in their given order and
     numbers its producers and stores in theirs, so every solve is deterministic.
@@ -215,19 +216,8 @@ def _node_batches(
     so solving parts one by one, or several disjoint ones together, gives the optimum of
     one solve of the whole network. Parts are numbered by their first producer row.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     n = n_supply + n_demand
-    index = np.int32 if n < 2**31 else np.int64
-    graph = coo_matrix(
-        (
-            np.ones(len(arc_from), dtype=np.int8),
-            (arc_from.astype(index), (arc_to + n_supply).astype(index)),
-        ),
-        shape=(n, n),
-    )
-    n_parts, label = connected_components(graph, directed=False)
+    n_parts, label = connected_parts(n, arc_from, arc_to + n_supply)
     # renumber the parts by their first arc's producer row (deterministic, in row order)
     first = np.full(n_parts, n, np.int64)
     np.minimum.at(first, label[arc_from], arc_from)

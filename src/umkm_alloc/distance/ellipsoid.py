@@ -38,7 +38,11 @@ CLOSED_FORM_KM = 100.0
 #: Bound on the closed form's error (m) up to :data:`CLOSED_FORM_KM` (measured: 6e-7 m).
 ERROR_M = 1e-5
 #: Points (both sets) from which the KD-tree proposes the pairs; fewer: a shapely STRtree.
-KD_TREE_POINTS = 2_000
+#: The STRtree takes about twice the KD-tree's time per pair (30-110 ns more), but scipy
+#: takes 0.25 s to import: below this many points (a Banten-sized product, 2,000-4,000
+#: rows, 130,000 pairs) the STRtree is done before scipy would be loaded; a national
+#: product (30,000-60,000 rows, 300,000 pairs) pays for the import.
+KD_TREE_POINTS = 20_000
 #: Query points per KD-tree call: bounds the memory of one batch of pairs.
 _QUERY_BATCH = 200_000
 #: Shortest length (km) of one degree of latitude anywhere on the WGS84 ellipsoid.

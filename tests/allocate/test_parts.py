@@ -1,0 +1,79 @@
+"""Connected parts: numpy's rounds give SciPy's parts, numbered as SciPy numbers them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from umkm_alloc.allocate import parts
+from umkm_alloc.allocate.parts import connected_parts
+
+
+def scipy_parts(n: int, tails: np.ndarray, heads: np.ndarray) -> tuple[int, np.ndarray]:
+    graph = coo_matrix((np.ones(len(tails)), (tails, heads)), shape=(n, n))
+    k, label = connected_components(graph, directed=False)
+    return int(k), label
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray]:
+    n = draw(st.integers(1, 60))
+    m = draw(st.integers(0, 120))
+    ends = st.integers(0, n - 1)
+    tails = np.array(draw(st.lists(ends, min_size=m, max_size=m)), dtype=np.int64)
+    heads = np.array(draw(st.lists(ends, min_size=m, max_size=m)), dtype=np.int64)
+    return n, tails, heads
+
+
+@settings(max_examples=300, deadline=None)
+@given(graphs())
+def test_numpy_parts_are_scipys_parts_with_scipys_numbers(graph) -> None:
+    n, tails, heads = graph
+    k, label = connected_parts(n, tails, heads)
+    want_k, want = scipy_parts(n, tails, heads)
+    assert k == want_k
+    np.testing.assert_array_equal(label, want)
+
+
+def test_long_chains_and_stars_in_shuffled_order() -> None:
+    """Paths and stars numbered against their order: the hooking needs several rounds."""
+    rng = np.random.default_rng(7)
+    n = 5000
+    order = rng.permutation(n)
+    chain = np.stack([order[:-1], order[1:]])  # one long path through every node, shuffled
+    star = np.stack([np.full(n - 1, order[-1]), order[:-1]])
+    for tails, heads in (chain, star, np.concatenate([chain[:, :2000], star[:, 3000:]], axis=1)):
+        k, label = connected_parts(n, tails, heads)
+        want_k, want = scipy_parts(n, tails, heads)
+        assert k == want_k
+        np.testing.assert_array_equal(label, want)
+
+
+def test_large_networks_go_to_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    tails, heads = rng.integers(0, 400, 300), rng.integers(0, 400, 300)
+    small = connected_parts(400, tails, heads)
+    monkeypatch.setattr(parts, "SCIPY_ARCS", 1)
+    big = connected_parts(400, tails, heads)
+    assert small[0] == big[0]
+    np.testing.assert_array_equal(small[1], big[1])
+
+
+def test_a_banten_sized_split_does_not_load_scipy() -> None:
+    """SciPy takes 0.2 s to import: a network below SCIPY_ARCS is split without it."""
+    code = (
+        "import sys, numpy as np\n"
+        "from umkm_alloc.allocate.parts import connected_parts\n"
+        "rng = np.random.default_rng(0)\n"
+        "connected_parts(1000, rng.integers(0, 1000, 5000), rng.integers(0, 1000, 5000))\n"
+        "print('scipy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
