@@ -46,8 +46,11 @@ def test_explain_is_the_function_and_its_module_a_plain_module():
 
 
 def test_import_is_lazy():
+    """The CLI parses its options and reads the config (and starts the solve's workers)
+    before pandas loads."""
     code = (
-        "import sys, umkm_alloc, umkm_alloc.cli; "
+        "import sys, umkm_alloc, umkm_alloc.cli, umkm_alloc.config, umkm_alloc.distance, "
+        "umkm_alloc.parallel; "
         "heavy = [m for m in ('pandas', 'numpy', 'geopandas', 'ortools') if m in sys.modules]; "
         "print(heavy)"
     )

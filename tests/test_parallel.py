@@ -164,3 +164,46 @@ def test_maps_from_two_threads_at_once(always_parallel) -> None:
     with ThreadPoolExecutor(2) as pool:
         got = list(pool.map(one, [0, 100]))
     assert got == [[x * x for x in range(k, k + 30)] for k in (0, 100)]
+
+
+def blas_threads(_: int) -> str | None:
+    return os.environ.get("OPENBLAS_NUM_THREADS")
+
+
+def test_workers_run_one_blas_thread_unless_the_user_chose(always_parallel, monkeypatch) -> None:
+    parallel.shutdown()
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert set(parallel.process_map(blas_threads, [1, 2], jobs=2, cost=[1.0] * 2)) == {"1"}
+    parallel.shutdown()
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    assert set(parallel.process_map(blas_threads, [1, 2], jobs=2, cost=[1.0] * 2)) == {"3"}
+    parallel.shutdown()
+
+
+def test_warm_up_for_starts_workers_only_for_large_inputs(always_parallel, tmp_path) -> None:
+    parallel.shutdown()
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    small.write_bytes(b"x" * 100)
+    large.write_bytes(b"x" * parallel.LARGE_INPUT_BYTES)
+    parallel.warm_up_for([small, small], jobs=2)
+    assert parallel._POOL._workers == []
+    parallel.warm_up_for([small, tmp_path / "missing.csv"], jobs=2)  # no error: no start
+    assert parallel._POOL._workers == []
+    parallel.warm_up_for([small, large], jobs=1)  # one job: nothing to start
+    assert parallel._POOL._workers == []
+    parallel.warm_up_for([small, large], jobs=2)
+    assert len(parallel._POOL._workers) == 2
+    parallel.shutdown()
+
+
+def test_shutdown_without_waiting_ends_the_workers_and_a_later_shutdown_waits(
+    always_parallel,
+) -> None:
+    assert parallel.process_map(square, [1, 2], jobs=2, cost=[1.0] * 2) == [1, 4]
+    workers = list(parallel._POOL._workers)
+    assert len(workers) == 2
+    parallel.shutdown(wait=False)
+    assert parallel._POOL._workers == []
+    parallel.shutdown()  # waits for those let go
+    assert all(w.proc.returncode == 0 for w in workers)
+    assert parallel._POOL._ending == []

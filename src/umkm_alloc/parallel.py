@@ -46,6 +46,13 @@ PRELOAD = (
     "umkm_alloc.allocate.solve",
     "ortools.graph.python.min_cost_flow",
 )
+#: Environment of the worker processes beyond the caller's: one BLAS thread each. Every
+#: worker is one thread of work by design (``--jobs`` counts them); OpenBLAS would start a
+#: pool of its own per process at numpy's import, 0.1 s of CPU each that competes with the
+#: main process's start on a small machine. A value the user set is kept.
+WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1"}
+#: Input files of at least this many bytes in all start the workers early (:func:`warm_up_for`).
+LARGE_INPUT_BYTES = 1_000_000
 #: Estimated CPU seconds below which worker processes do not pay (a cold worker takes
 #: 0.1-0.3 s to start, moving a task's data about 0.05 s per 1e6 arcs).
 PARALLEL_MIN_WORK = 0.5
@@ -221,8 +228,10 @@ class _Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             close_fds=True,
+            env={**WORKER_ENV, **os.environ},
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.reaper: threading.Thread | None = None  # waits for its end after close
         self._to: IO[bytes] = self.proc.stdin
         self._from: IO[bytes] = self.proc.stdout
         pickle.dump(list(sys.path), self._to)
@@ -246,14 +255,25 @@ class _Worker:
             raise value
         return value
 
-    def close(self, *, kill: bool = False) -> None:
-        """Let the worker end (its input closes), or kill it."""
+    def close(self, *, kill: bool = False, wait: bool = True) -> None:
+        """Let the worker end (its input closes), or kill it; then wait for its end.
+
+        Without ``wait`` a daemon thread waits (a worker takes 0.05 s to end; the caller
+        need not spend it).
+        """
         try:
             if kill:
                 self.proc.kill()
             self._to.close()
         except OSError:
             pass
+        if wait:
+            self._reap()
+        else:
+            self.reaper = threading.Thread(target=self._reap, daemon=True, name="umkm-alloc-reap")
+            self.reaper.start()
+
+    def _reap(self) -> None:
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -267,6 +287,7 @@ class _Pool:
 
     def __init__(self) -> None:
         self._workers: list[_Worker] = []
+        self._ending: list[_Worker] = []  # let go without waiting (shutdown(wait=False))
         self._lock = threading.Lock()
         self._atexit = False
         self._owner = os.getpid()
@@ -290,12 +311,24 @@ class _Pool:
         """Return ``n`` workers for one map (a context manager); kill them on an interrupt."""
         return _Lease(self, self.start(n))
 
-    def shutdown(self, *, kill: bool = False) -> None:
-        """End every worker (at exit, or after an interrupt with ``kill``)."""
+    def shutdown(self, *, kill: bool = False, wait: bool = True) -> None:
+        """End every worker (at exit, or after an interrupt with ``kill``).
+
+        With ``wait``, also wait for the workers an earlier ``wait=False`` let go: a process
+        counts its children's CPU time only once it has waited for them.
+        """
         with self._lock:
             workers, self._workers = self._workers, []
+            if wait:
+                ending, self._ending = self._ending, []
+            else:  # keep those still ending (a long-lived process does not collect them)
+                alive = [w for w in self._ending if w.reaper is None or w.reaper.is_alive()]
+                ending, self._ending = [], [*alive, *workers]
         for w in workers:
-            w.close(kill=kill)
+            w.close(kill=kill, wait=wait)
+        for w in ending:
+            if w.reaper is not None:
+                w.reaper.join()
 
 
 class _Lease:
@@ -332,9 +365,38 @@ def warm_up(jobs: int | None) -> None:
         _POOL.start(n)
 
 
-def shutdown() -> None:
-    """End the worker processes (they also end by themselves when the process exits)."""
-    _POOL.shutdown()
+def warm_up_for(inputs: Sequence[str | os.PathLike[str]], jobs: int | None) -> None:
+    """Start the worker processes now when the input files promise a solve that uses them.
+
+    Inputs of :data:`LARGE_INPUT_BYTES` or more in all start them (a guess at a solve worth
+    more than a second of CPU: 20,000 rows); smaller ones, or files that cannot be read,
+    leave the start to the first :func:`process_map` that needs them. Never changes a result.
+
+    Parameters
+    ----------
+    inputs
+        The input files of the run.
+    jobs
+        ``--jobs``.
+    """
+    try:
+        size = sum(os.stat(path).st_size for path in inputs)
+    except OSError:
+        return
+    if size >= LARGE_INPUT_BYTES:
+        warm_up(jobs)
+
+
+def shutdown(*, wait: bool = True) -> None:
+    """End the worker processes (they also end by themselves when the process exits).
+
+    Parameters
+    ----------
+    wait
+        Wait until they have ended; ``False``: a background thread waits for them (they end
+        within a tenth of a second, their input closed).
+    """
+    _POOL.shutdown(wait=wait)
 
 
 def _serve() -> None:  # pragma: no cover - runs in the worker processes

@@ -155,12 +155,14 @@ def assign(config: AssignConfig, *, progress: Progress | None = None) -> Result:
     -------
     Result
     """
-    if _large(config):
-        parallel.warm_up(config.jobs)  # the solve's workers start while the inputs are read
+    # the solve's workers start while the inputs are read (the CLI starts them earlier still)
+    parallel.warm_up_for((config.producers, config.stores), config.jobs)
     try:
         return _assign(config, progress)
     finally:
-        parallel.shutdown()  # also after an error (the solve ends them when it is done)
+        # also after an error (the solve ends them when it is done); the CLI waits for them
+        # at its exit, so that their CPU time counts as the run's
+        parallel.shutdown(wait=False)
 
 
 def _assign(config: AssignConfig, progress: Progress | None) -> Result:
@@ -195,8 +197,9 @@ def _assign(config: AssignConfig, progress: Progress | None) -> Result:
             config, producers, stores, arcs if every else arcs[eligible], solution.flow
         )
         # no later stage uses the worker processes: end them, so that their memory does not
-        # add to the peak of the tables (a stage that uses them, routes, ends them after it)
-        parallel.shutdown()
+        # add to the peak of the tables (a stage that uses them, routes, ends them after it);
+        # they end by themselves once told, no need to wait here
+        parallel.shutdown(wait=False)
         chosen = solution.flow if fair is None else fair.solution.flow
         if every:
             flow = chosen
@@ -261,24 +264,11 @@ def _solve_fair(
     )
 
 
-#: Inputs of at least this many bytes in all start the worker processes at once (a guess at
-#: a solve worth more than a second of CPU: 20,000 rows; it never changes the result).
-_LARGE_INPUT_BYTES = 1_000_000
-
-
-def _large(config: AssignConfig) -> bool:
-    """Whether the input files are large enough to start the worker processes early."""
-    try:
-        size = config.producers.stat().st_size + config.stores.stat().st_size
-    except OSError:
-        return False
-    return size >= _LARGE_INPUT_BYTES
-
-
 def _sum_by(arcs: pd.DataFrame, col: str, n: int) -> np.ndarray:
-    return np.bincount(arcs[col].to_numpy(), weights=arcs["flow"].to_numpy(), minlength=n).astype(
-        np.int64
-    )
+    """Units on the arcs of each row (by ``col``): over the arcs with flow only."""
+    flow = arcs["flow"].to_numpy()
+    used = np.flatnonzero(flow)
+    return np.bincount(arcs[col].to_numpy()[used], weights=flow[used], minlength=n).astype(np.int64)
 
 
 def _allocations(arcs: pd.DataFrame, producers: pd.DataFrame, stores: pd.DataFrame) -> pd.DataFrame:

@@ -67,7 +67,17 @@ def main() -> None:
     The process ends without tearing the interpreter down: freeing a large run's tables object
     by object took 0.2-0.5 s of a 3 s run on the banten scenario, after every file had been
     written (atomically) and the output flushed. The worker processes end with their pipes.
+
+    Before numpy loads, the process asks for one BLAS thread (unless the user chose a number):
+    the work is spread over the cores by ``--jobs``, not by BLAS, whose own pool costs 0.1 s
+    of CPU at start and makes a float dot product's last digit depend on the machine's cores.
     """
+    import os
+
+    from umkm_alloc.parallel import WORKER_ENV
+
+    for name, value in WORKER_ENV.items():
+        os.environ.setdefault(name, value)
     try:
         app()
     except SystemExit as stop:

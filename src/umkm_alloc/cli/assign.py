@@ -68,15 +68,22 @@ def assign_command(
     and with --report delivery_notes.pdf (a page per producer).
     """
     with handle_errors(verbose=verbose):
-        from umkm_alloc.allocate import assign
+        from umkm_alloc import parallel
         from umkm_alloc.errors import StrictError, UsageError
-        from umkm_alloc.report import REPORT_NEEDS_DIR, write_result
 
-        cfg, out = o.collect(ctx.params)
+        cfg, out = o.collect(ctx.params)  # light: pandas is not loaded yet
         if out.report and out.out_dir is None:
+            from umkm_alloc.report import REPORT_NEEDS_DIR
+
             raise UsageError(REPORT_NEEDS_DIR)
         o.check_route_options(ctx.params, routes=cfg.routes)
         check_output(out.allocations_to)
+        # the workers start while this process loads pandas and the pipeline (a third of a
+        # second on the banten benchmark)
+        parallel.warm_up_for((cfg.producers, cfg.stores), cfg.jobs)
+        from umkm_alloc.allocate import assign
+        from umkm_alloc.report import write_result
+
         # -q: nothing is shown, so neither rich nor the summary is loaded or computed
         console = None if quiet else stderr_console()
         try:

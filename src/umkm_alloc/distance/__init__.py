@@ -15,29 +15,32 @@ Every backend implements :class:`DistanceBackend`: it takes the producers and th
 :class:`Points` (built once from the rows with :meth:`Points.of`) and says what it is by
 attributes (``straight_line_factor``, ``keyed_by``, ``has_minutes``, ``route_word``).
 :func:`make_backend` builds one from the ``--distance`` value.
+
+The names below are imported on first use (:func:`umkm_alloc._lazy.lazy_names`): the run's
+configuration (:mod:`umkm_alloc.config`) parses ``--distance`` with
+:mod:`umkm_alloc.distance.spec` without loading numpy, pandas and the backends.
 """
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING
+from umkm_alloc._lazy import lazy_names
 
-from umkm_alloc.distance import ellipsoid
-from umkm_alloc.distance.base import (
-    ACCESS_SPEED_KMH,
-    DistanceBackend,
-    Pairs,
-    Points,
-    SetCells,
-    geodesic_km,
-    near_in_degrees,
-    straight_pairs_within,
-)
-from umkm_alloc.distance.geodesic import GeodesicBackend
-from umkm_alloc.distance.spec import DistanceSpec, parse_distance_spec
-
-if TYPE_CHECKING:
-    from umkm_alloc.config import AssignConfig
+_BASE = "umkm_alloc.distance.base"
+_HOME = {
+    "ACCESS_SPEED_KMH": _BASE,
+    "DistanceBackend": _BASE,
+    "Pairs": _BASE,
+    "Points": _BASE,
+    "SetCells": _BASE,
+    "geodesic_km": _BASE,
+    "near_in_degrees": _BASE,
+    "straight_pairs_within": _BASE,
+    "GeodesicBackend": "umkm_alloc.distance.geodesic",
+    "DistanceSpec": "umkm_alloc.distance.spec",
+    "parse_distance_spec": "umkm_alloc.distance.spec",
+    "backend_for": "umkm_alloc.distance.make",
+    "make_backend": "umkm_alloc.distance.make",
+}
 
 __all__ = [
     "ACCESS_SPEED_KMH",
@@ -47,90 +50,10 @@ __all__ = [
     "Points",
     "SetCells",
     "backend_for",
-    "ellipsoid",
     "geodesic_km",
     "make_backend",
     "near_in_degrees",
     "straight_pairs_within",
 ]
 
-
-def make_backend(
-    spec: str | DistanceSpec,
-    *,
-    circuity: float = 1.4,
-    max_snap_m: float = 2000.0,
-    minutes: bool = False,
-    osm_cache: str | os.PathLike[str] | None = None,
-    osrm_table_size: int = 100,
-    osrm_timeout: float = 30.0,
-    osrm_retries: int = 3,
-) -> DistanceBackend:
-    """Build the distance backend of a ``--distance`` value.
-
-    Parameters
-    ----------
-    spec
-        ``geodesic``, ``osm:PATH``, ``matrix:PATH`` or ``osrm:URL``, or that value parsed.
-    circuity
-        ``geodesic``: road / straight-line distance. The others measure roads and ignore it.
-    max_snap_m
-        ``osm``, ``osrm``: a point farther than this from every road gets no route.
-    minutes
-        A travel-time bound applies: ``osm`` routes by the fastest path, ``matrix`` must have
-        a minutes column.
-    osm_cache
-        ``osm``: folder of the parsed-graph cache.
-    osrm_table_size, osrm_timeout, osrm_retries
-        ``osrm``: largest table side of a request, seconds per answer, retries.
-
-    Returns
-    -------
-    DistanceBackend
-
-    Raises
-    ------
-    UsageError
-        For a bad ``spec`` (exit 2), with the fix.
-    InputError
-        When the extract or matrix is unusable (exit 3).
-    """
-    parsed = spec if isinstance(spec, DistanceSpec) else parse_distance_spec(spec)
-    if parsed.scheme == "geodesic":
-        return GeodesicBackend(circuity=circuity)
-    if parsed.scheme == "osm":
-        from umkm_alloc.distance.osm import OsmBackend
-
-        return OsmBackend(
-            parsed.path,
-            max_snap_m=max_snap_m,
-            metric="minutes" if minutes else "km",
-            cache=osm_cache,
-        )
-    if parsed.scheme == "matrix":
-        from umkm_alloc.distance.matrix import MatrixBackend
-
-        return MatrixBackend(parsed.path, need_minutes=minutes)
-    from umkm_alloc.distance.osrm import OsrmBackend
-
-    return OsrmBackend(
-        parsed.target,
-        max_snap_m=max_snap_m,
-        table_size=osrm_table_size,
-        timeout=osrm_timeout,
-        retries=osrm_retries,
-    )
-
-
-def backend_for(config: AssignConfig) -> DistanceBackend:
-    """Build the backend of an :class:`~umkm_alloc.config.AssignConfig`."""
-    return make_backend(
-        config.distance_spec,
-        circuity=config.circuity,
-        max_snap_m=config.max_snap_m,
-        minutes=config.max_minutes is not None,
-        osm_cache=config.osm_cache,
-        osrm_table_size=config.osrm_table_size,
-        osrm_timeout=config.osrm_timeout,
-        osrm_retries=config.osrm_retries,
-    )
+__getattr__, __dir__ = lazy_names(__name__, _HOME)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from pyproj import Geod
 
 from umkm_alloc.geo.boundaries import Boundaries
 from umkm_alloc.geo.grid import GRID_MIXED
+
+if TYPE_CHECKING:
+    from pyproj import Geod
 
 GEOCODE_COLUMNS = ["kecamatan_code", "kecamatan_name", "kabupaten_name", "placed_by", "snap_m"]
 
@@ -191,5 +194,11 @@ def _nearest_geodesic(
 
 @functools.cache
 def _geod() -> Geod:
-    """Return the WGS84 ellipsoid for geodesic distances."""
+    """Return the WGS84 ellipsoid for geodesic distances.
+
+    pyproj loads here, when a point must be snapped: 0.04 s of a run whose points all lie
+    inside a kecamatan.
+    """
+    from pyproj import Geod
+
     return Geod(ellps="WGS84")

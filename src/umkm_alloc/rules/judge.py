@@ -110,7 +110,8 @@ class Judge:
         self.reach_km = max_limit_km(rules, max_km)
         self._p_kec = pd.Categorical(producers["kecamatan_code"])
         self._s_kec = pd.Categorical(stores["kecamatan_code"])
-        self._chain = pd.Categorical(stores["chain"].map(chain_key))
+        chains = stores["chain"]  # a few distinct names: each is keyed once
+        self._chain = pd.Categorical(chains.map({c: chain_key(c) for c in chains.unique()}))
         # the pair's category, as codes into one list of both sides' categories
         p_cat = producers["category"].to_numpy(dtype=object)
         s_cat = stores["category"].to_numpy(dtype=object)
