@@ -2,7 +2,8 @@
 
     python benchmarks/cpuprofile.py OUT.prof assign P.csv S.csv --boundaries banten -q ...
 
-Like ``python -m cProfile -o OUT.prof -m umkm_alloc ...``, but the profiler's clock is
+Like ``python -m cProfile -o OUT.prof -m umkm_alloc ...`` (which writes nothing: the CLI ends
+its process at once), but the profiler's clock is
 ``time.process_time``, so that other processes on a shared machine do not inflate the
 figures (``python -m pstats OUT.prof`` or snakeviz read it as usual).
 """
@@ -10,7 +11,6 @@ figures (``python -m pstats OUT.prof`` or snakeviz read it as usual).
 from __future__ import annotations
 
 import cProfile
-import runpy
 import sys
 import time
 
@@ -22,7 +22,11 @@ def main() -> int:
     code = 0
     profiler.enable()
     try:
-        runpy.run_module("umkm_alloc", run_name="__main__", alter_sys=True)
+        # the Typer app, not ``main()``: main ends the process with os._exit, which would
+        # leave no profile behind
+        from umkm_alloc.cli import app
+
+        app()
     except SystemExit as exc:  # the CLI exits through Typer
         code = exc.code if isinstance(exc.code, int) else 0
     finally:
