@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from umkm_alloc.io.write import _arrow_csv, _pandas_csv, fixed_decimals, to_csv_bytes
+from umkm_alloc.io.write import (
+    _arrow_csv,
+    _pandas_csv,
+    fixed_decimals,
+    guard_formula,
+    to_csv_bytes,
+)
 
 #: Characters that matter to a CSV writer or the formula guard, and some that do not.
 _ALPHABET = st.sampled_from([*",\"\n\r\t'=+-@.0123456789 aZé٣ß", "\u2028", "\x85"])
@@ -85,3 +91,17 @@ def test_quotes_and_guards(dtype: object) -> None:
     assert to_csv_bytes(frame) == (
         b'name,qty\n"Toko ""Maju"", Serang",1\n\'=1+1,2\n-6.05,3\n-,4\n,5\n'
     )
+
+
+def test_a_minus_before_other_digits_is_guarded_by_both_writers() -> None:
+    """``-٣`` (Arabic-Indic three) is no number to a spreadsheet: both writers guard it.
+
+    Python's ``\\d`` matches any Unicode digit, Arrow's (RE2) only 0-9; a Hypothesis run
+    found the two writers disagreeing on it.
+    """
+    cells = ["-٣", "-3", "-3.5", "-"]
+    text = pd.array(cells, dtype="string[pyarrow]")
+    fast = _arrow_csv(pd.DataFrame({"a": text, "b": text}), {})  # two columns or more
+    slow = _pandas_csv(pd.DataFrame({"a": cells, "b": cells}, dtype=object), {})
+    assert fast == slow == "a,b\n'-٣,'-٣\n-3,-3\n-3.5,-3.5\n-,-\n".encode()
+    assert guard_formula("-٣") == "'-٣"

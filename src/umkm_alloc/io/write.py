@@ -23,7 +23,7 @@ from umkm_alloc.errors import UsageError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: A negative number is no formula: ``-6.0912`` stays as it is.
-_NEGATIVE_NUMBER = r"-\d+(?:\.\d+)?"
+_NEGATIVE_NUMBER = r"-[0-9]+(?:\.[0-9]+)?"
 #: Text that starts like a formula but cannot be one: a lone sign, the usual "none" placeholder.
 _NOT_FORMULA = frozenset({"-", "+"})
 #: The date of every entry of a workbook we write: the zip epoch, 1980-01-01.
