@@ -91,7 +91,7 @@ def test_strict_raises_with_the_rejected_rows_before_solving(small_job, monkeypa
     def no_solve(*_a, **_k):
         raise AssertionError("strict must stop before the solve")
 
-    monkeypatch.setattr(pipeline, "solve_allocation", no_solve)
+    monkeypatch.setattr(pipeline, "AllocationStream", no_solve)
     producers, stores = small_job
     producers.write_text(producers.read_text() + "P9,Broken,,,Gipang,5\n")
     with pytest.raises(StrictError) as err:

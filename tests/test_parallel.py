@@ -207,3 +207,68 @@ def test_shutdown_without_waiting_ends_the_workers_and_a_later_shutdown_waits(
     parallel.shutdown()  # waits for those let go
     assert all(w.proc.returncode == 0 for w in workers)
     assert parallel._POOL._ending == []
+
+
+def test_a_task_stream_runs_tasks_as_they_come_in_submission_order(always_parallel) -> None:
+    built: list[int] = []
+
+    def build(x: int):
+        def make() -> int:
+            built.append(x)  # called when handed out (in this process, by a feeding thread)
+            return x
+
+        return make
+
+    with parallel.TaskStream(pid_of, jobs=2, parallel=True) as run:
+        for x in range(6):
+            run.submit(build(x), cost=1.0)
+        pids = run.results()
+    assert sorted(built) == list(range(6))
+    assert os.getpid() not in pids
+    with parallel.TaskStream(square, jobs=2) as run:
+        for x in [3, 1, 2]:
+            run.submit(lambda x=x: x, cost=1.0)
+        assert run.results() == [9, 1, 4]
+
+
+def test_a_task_stream_stays_here_until_the_work_pays(monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    parallel.shutdown()
+    with parallel.TaskStream(pid_of, jobs=2) as run:
+        run.submit(lambda: 0, cost=0.1)  # below PARALLEL_MIN_WORK so far: here
+        run.submit(lambda: 0, cost=parallel.PARALLEL_MIN_WORK)  # now it pays: the workers
+        here, there = run.results()
+    assert here == os.getpid() != there
+    parallel.shutdown()
+    with parallel.TaskStream(pid_of, jobs=1) as run:  # one job: always here
+        run.submit(lambda: 0, cost=99.0)
+        assert run.results() == [os.getpid()]
+
+
+def test_a_task_stream_raises_the_first_failure_in_submission_order(always_parallel) -> None:
+    for flag in (True, False):
+        with parallel.TaskStream(fail_on_three, jobs=2, parallel=flag) as run:
+            for x in range(6):
+                run.submit(lambda x=x: x, cost=1.0)
+            with pytest.raises(UmkmAllocError, match="task 3 failed"):
+                run.results()
+
+
+def test_a_network_given_by_groups_solves_as_each_group_alone(always_parallel) -> None:
+    rng = np.random.default_rng(5)
+    n_p, n_s = 200, 150
+    supply, demand = rng.integers(0, 40, n_p), rng.integers(0, 40, n_s)
+    group_p, group_s = rng.integers(0, 4, n_p), rng.integers(0, 4, n_s)
+    groups = []
+    for g in range(4):
+        ps, ss = np.flatnonzero(group_p == g), np.flatnonzero(group_s == g)
+        pairs = np.array([(i, j) for i in ps for j in ss if rng.random() < 0.3])
+        groups.append((pairs[:, 0], pairs[:, 1], rng.uniform(0, 20, len(pairs))))
+    for jobs in (1, 2):
+        with solve_module.AllocationStream(supply, demand, jobs=jobs) as run:
+            for arcs in groups:
+                run.add(*arcs)
+            got = run.solutions()
+        for arcs, solution in zip(groups, got, strict=True):
+            alone = solve_allocation(supply, demand, *arcs)
+            assert solution.flow.tolist() == alone.flow.tolist()

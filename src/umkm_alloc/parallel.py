@@ -27,8 +27,10 @@ below :data:`PARALLEL_MIN_WORK` CPU seconds runs in the calling thread.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -111,11 +113,22 @@ def thread_map(fn: Callable[[T], R], items: Sequence[T], *, jobs: int | None) ->
     list
         The results, in the order of ``items``.
     """
+    return list(thread_imap(fn, items, jobs=jobs))
+
+
+def thread_imap(fn: Callable[[T], R], items: Sequence[T], *, jobs: int | None) -> Iterator[R]:
+    """:func:`thread_map` that yields each result, in the order of ``items``, once it is ready.
+
+    The caller can work on the first results (e.g. hand them to :class:`TaskStream`) while
+    the threads compute the rest.
+    """
     n = min(workers(jobs), len(items))
     if n < 2:
-        return [fn(x) for x in items]
+        for x in items:
+            yield fn(x)
+        return
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="umkm-alloc") as pool:
-        return list(pool.map(fn, items))
+        yield from pool.map(fn, items)
 
 
 def process_map(
@@ -162,61 +175,156 @@ def process_map(
     """
     if len(cost) != len(tasks):
         raise ValueError(f"process_map: {len(tasks)} tasks but {len(cost)} costs")
-    n = min(workers(jobs), len(tasks))
     floor = PARALLEL_MIN_WORK if min_work is None else min_work
-    if n < 2 or sum(cost) < floor:
-        return [fn(tasks[i]) for i in range(len(tasks))]
-    if not _MAPPING.acquire(blocking=False):  # another thread's map has the workers
-        return [fn(tasks[i]) for i in range(len(tasks))]
-    try:
-        return _map(fn, tasks, n, cost)
-    finally:
-        _MAPPING.release()
-
-
-def _map(fn: Callable[[T], R], tasks: Sequence[T], n: int, cost: Sequence[float]) -> list[R]:
-    """Run the tasks on ``n`` workers, each fed by a thread of this process."""
-    order = iter(sorted(range(len(tasks)), key=lambda i: (-cost[i], i)))
+    order = sorted(range(len(tasks)), key=lambda i: (-cost[i], i))
+    n = max(1, min(workers(jobs), len(tasks)))
+    with TaskStream(fn, jobs=n, parallel=sum(cost) >= floor) as run:
+        for i in order:
+            run.submit(functools.partial(tasks.__getitem__, i))
+        done = run.results()
     results: list[Any] = [None] * len(tasks)
-    failures: dict[int, BaseException] = {}
-    lock = threading.Lock()
-    with _POOL.lease(n) as pool:
-        drivers = [
-            threading.Thread(
-                target=_drive, args=(w, fn, tasks, order, lock, results, failures), daemon=True
-            )
-            for w in pool
-        ]
-        for d in drivers:
-            d.start()
-        for d in drivers:
-            d.join()
-    if failures:
-        raise failures[min(failures)]
+    for i, value in zip(order, done, strict=True):
+        results[i] = value
     return results
 
 
-def _drive(
-    worker: _Worker,
-    fn: Callable[[T], R],
-    tasks: Sequence[T],
-    order: Iterator[int],
-    lock: threading.Lock,
-    results: list[Any],
-    failures: dict[int, BaseException],
-) -> None:
-    """Feed one worker the next task until none is left (or a task failed)."""
-    while True:
-        with lock:
-            i = None if failures else next(order, None)
-        if i is None:
+class TaskStream:
+    """Tasks handed to the worker processes as they are submitted, while the caller goes on.
+
+    A pipeline submits the work of each part as soon as it has built it (the solve of one
+    product while the next product's pairs are searched); :meth:`results` waits for all of
+    it. Each worker is fed by a thread of this process, which builds the next task (the
+    ``build`` callable given to :meth:`submit`, called only when the task is handed out, so
+    a backlog holds no built task) and sends it to the next free worker. A task's result
+    never depends on the worker that ran it.
+
+    Tasks run in the calling thread instead (at :meth:`submit`) with one worker, when another
+    thread's map holds the workers, or until the work pays for worker processes: from the
+    first task when ``parallel`` is true or the workers are already up (:func:`warm_up`),
+    else once the submitted ``cost`` reaches :data:`PARALLEL_MIN_WORK`.
+
+    Use it as a context manager; leaving the block early (an exception) drops the tasks not
+    yet handed out, and an interrupt kills the workers.
+
+    Parameters
+    ----------
+    fn
+        The work of one task, as for :func:`process_map`.
+    jobs
+        ``--jobs``.
+    parallel
+        ``True``/``False``: use the workers from the first task / never; ``None``: decide by
+        the cost submitted, as above.
+    """
+
+    def __init__(self, fn: Callable[[T], R], *, jobs: int | None, parallel: bool | None = None):
+        self._fn = fn
+        self._n = workers(jobs)
+        self._parallel = parallel
+        self._cost = 0.0
+        self._results: list[Any] = []
+        self._failures: dict[int, BaseException] = {}
+        self._queue: queue.SimpleQueue[tuple[int, Callable[[], Any]] | None] | None = None
+        self._drivers: list[threading.Thread] = []
+        self._lease: _Lease | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> TaskStream:
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if kind is not None:
+            with self._lock:  # drop what is not handed out yet
+                self._failures.setdefault(-1, RuntimeError("the stream was abandoned"))
+        self._stop()
+        if self._lease is not None:
+            self._lease.__exit__(kind, exc, tb)
+            self._lease = None
+            _MAPPING.release()
+
+    def submit(self, build: Callable[[], T], cost: float = 0.0) -> None:
+        """Run ``fn(build())``, in a worker process or here (see the class).
+
+        Parameters
+        ----------
+        build
+            Returns the task (called once, when the task is handed out).
+        cost
+            Its estimated CPU seconds.
+        """
+        self._cost += cost
+        i = len(self._results)
+        self._results.append(None)
+        if self._queue is None and self._start_workers():
+            self._open()
+        if self._queue is None:
+            if not self._failures:  # after a failure nothing more runs
+                try:
+                    self._results[i] = self._fn(build())
+                except Exception as exc:
+                    self._failures[i] = exc
             return
+        self._queue.put((i, build))
+
+    def results(self) -> list[Any]:
+        """Wait for every task; return the results in the order of submission.
+
+        Raises
+        ------
+        Exception
+            The first (in submission order) exception a task raised; a worker that died
+            raises :class:`RuntimeError`.
+        """
+        self._stop()
+        if self._failures:
+            raise self._failures[min(self._failures)]
+        done, self._results = self._results, []  # handed over, not kept
+        return done
+
+    def _start_workers(self) -> bool:
+        if self._n < 2 or self._parallel is False:
+            return False
+        if not (self._parallel or _POOL.alive() or self._cost >= PARALLEL_MIN_WORK):
+            return False
+        return _MAPPING.acquire(blocking=False)  # else another thread's map has the workers
+
+    def _open(self) -> None:
         try:
-            results[i] = worker.call(fn, tasks[i])
-        except BaseException as exc:  # re-raised by process_map, in task order
-            with lock:
-                failures[i] = exc
+            self._lease = _POOL.lease(self._n)
+        except BaseException:
+            _MAPPING.release()
+            raise
+        self._queue = queue.SimpleQueue()
+        self._drivers = [
+            threading.Thread(target=self._drive, args=(w,), daemon=True)
+            for w in self._lease.__enter__()
+        ]
+        for d in self._drivers:
+            d.start()
+
+    def _stop(self) -> None:
+        """Let the drivers finish what is queued (or drop it after a failure) and end."""
+        if self._queue is None:
             return
+        for _ in self._drivers:
+            self._queue.put(None)
+        for d in self._drivers:
+            d.join()
+        self._queue, self._drivers = None, []
+
+    def _drive(self, worker: _Worker) -> None:
+        """Feed one worker the next task until none is left (or a task failed)."""
+        assert self._queue is not None
+        source = self._queue
+        while (item := source.get()) is not None:
+            i, build = item
+            if self._failures:  # after a failure: drain the queue, run nothing more
+                continue
+            try:
+                self._results[i] = worker.call(self._fn, build())
+            except BaseException as exc:  # re-raised by results(), in submission order
+                with self._lock:
+                    self._failures[i] = exc
 
 
 class _Worker:
@@ -306,6 +414,11 @@ class _Pool:
                 atexit.register(self.shutdown)
                 self._atexit = True
             return self._workers[:n]
+
+    def alive(self) -> bool:
+        """Whether worker processes are up (started by :func:`warm_up` or an earlier map)."""
+        with self._lock:
+            return any(w.proc.poll() is None for w in self._workers)
 
     def lease(self, n: int) -> _Lease:
         """Return ``n`` workers for one map (a context manager); kill them on an interrupt."""

@@ -1,4 +1,8 @@
-"""Connected parts: numpy's rounds give SciPy's parts, numbered as SciPy numbers them."""
+"""Connected parts: numpy's rounds give SciPy's parts, numbered as SciPy numbers them.
+
+This process has SciPy loaded (the reference), so :func:`connected_parts` itself would take
+SciPy's path: the numpy path is called directly.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
@@ -36,7 +39,7 @@ def graphs(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray]:
 @given(graphs())
 def test_numpy_parts_are_scipys_parts_with_scipys_numbers(graph) -> None:
     n, tails, heads = graph
-    k, label = connected_parts(n, tails, heads)
+    k, label = parts._numpy_parts(n, tails, heads)
     want_k, want = scipy_parts(n, tails, heads)
     assert k == want_k
     np.testing.assert_array_equal(label, want)
@@ -50,30 +53,29 @@ def test_long_chains_and_stars_in_shuffled_order() -> None:
     chain = np.stack([order[:-1], order[1:]])  # one long path through every node, shuffled
     star = np.stack([np.full(n - 1, order[-1]), order[:-1]])
     for tails, heads in (chain, star, np.concatenate([chain[:, :2000], star[:, 3000:]], axis=1)):
-        k, label = connected_parts(n, tails, heads)
+        k, label = parts._numpy_parts(n, tails, heads)
         want_k, want = scipy_parts(n, tails, heads)
         assert k == want_k
         np.testing.assert_array_equal(label, want)
 
 
-def test_large_networks_go_to_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_connected_parts_is_the_same_on_either_path() -> None:
     rng = np.random.default_rng(3)
     tails, heads = rng.integers(0, 400, 300), rng.integers(0, 400, 300)
-    small = connected_parts(400, tails, heads)
-    monkeypatch.setattr(parts, "SCIPY_ARCS", 1)
-    big = connected_parts(400, tails, heads)
-    assert small[0] == big[0]
-    np.testing.assert_array_equal(small[1], big[1])
+    k, label = connected_parts(400, tails, heads)  # SciPy's path here
+    want_k, want = parts._numpy_parts(400, tails, heads)
+    assert k == want_k
+    np.testing.assert_array_equal(label, want)
 
 
-def test_a_banten_sized_split_does_not_load_scipy() -> None:
-    """SciPy takes 0.2 s to import: a network below SCIPY_ARCS is split without it."""
+def test_a_small_split_does_not_load_scipy() -> None:
+    """SciPy takes 0.2 s to import: without it loaded, a network below SCIPY_ARCS is split
+    by numpy (and the parts are right)."""
     code = (
         "import sys, numpy as np\n"
         "from umkm_alloc.allocate.parts import connected_parts\n"
-        "rng = np.random.default_rng(0)\n"
-        "connected_parts(1000, rng.integers(0, 1000, 5000), rng.integers(0, 1000, 5000))\n"
-        "print('scipy' in sys.modules)\n"
+        "k, label = connected_parts(5, np.array([0, 3]), np.array([1, 4]))\n"
+        "print(k, label.tolist(), 'scipy' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "3 [0, 0, 1, 2, 2] False"

@@ -235,8 +235,8 @@ def test_strict_stops_before_any_solve(write, small_job, tmp_path, monkeypatch):
     def no_solve(*_a, **_k):
         raise AssertionError("--strict must stop before the candidates and the solve")
 
-    monkeypatch.setattr(pipeline, "find_candidates", no_solve)
-    monkeypatch.setattr(pipeline, "solve_allocation", no_solve)
+    monkeypatch.setattr(pipeline, "candidate_groups", no_solve)
+    monkeypatch.setattr(pipeline, "AllocationStream", no_solve)
     producers = small_job[0]
     producers.write_text(producers.read_text() + "P9,Broken,,,Gipang,5\n")
     out = tmp_path / "out"

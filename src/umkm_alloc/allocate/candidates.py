@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -13,21 +15,28 @@ from umkm_alloc.rules.judge import Judge
 ARC_COLUMNS = {"p": np.int64, "s": np.int64, "km": float, "minutes": float, "code": np.int8}
 
 
-def find_candidates(
+#: One group of candidate pairs: producer rows, store rows, km, minutes (NaN where none).
+Group = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def candidate_groups(
     producers: pd.DataFrame,
     stores: pd.DataFrame,
     backend: DistanceBackend,
     judge: Judge,
     *,
     jobs: int | None = 1,
-) -> pd.DataFrame:
-    """Same-product pairs within the largest limit, each with its rule code (0 = eligible).
+) -> Iterator[Group]:
+    """Same-product pairs within the largest limit, a group at a time as they are found.
 
     The backend's search uses the largest distance limit of any category
-    (:attr:`Judge.reach_km`) and ``--max-minutes``; each pair is then judged by
-    :meth:`Judge.codes` (its category's limit and the time, chain, forbid, zones). With a
-    straight-line backend the products are searched in threads (``jobs``; the KD-tree and
-    numpy work runs without the interpreter lock); the pairs do not depend on ``jobs``.
+    (:attr:`Judge.reach_km`) and ``--max-minutes``; the caller judges each pair with
+    :meth:`Judge.codes` (its category's limit and the time, chain, forbid, zones) and makes
+    the table of the judged groups with :func:`arcs_table`. With a straight-line backend a
+    group is one product, searched in threads (``jobs``; the spatial index and the numpy
+    work release the interpreter lock), the largest first; two groups never share a
+    producer or store row, each is sorted by (p, s), and the pairs do not depend on
+    ``jobs``. Other backends give one group.
 
     Parameters
     ----------
@@ -36,26 +45,52 @@ def find_candidates(
     backend
         The distance backend.
     judge
-        The run's judge.
+        The run's judge (its reach and time limit).
     jobs
         Threads at most (``None``: one per core).
 
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`ARC_COLUMNS`, sorted by (p, s); ``minutes`` NaN where the backend has none.
+    Yields
+    ------
+    tuple
+        ``(p, s, km, minutes)`` of a group; ``minutes`` NaN where the backend has none.
     """
     if backend.straight_line_factor is not None:
-        columns = _straight_arcs(producers, stores, backend, judge.reach_km, jobs=jobs)
+        yield from _straight_groups(producers, stores, backend, judge.reach_km, jobs=jobs)
     else:
-        columns = _site_arcs(producers, stores, backend, judge.reach_km, judge.max_minutes)
-    p, s, km, minutes = columns
-    code = judge.codes(p, s, km=km, minutes=minutes)
-    data = {"p": p, "s": s, "km": km, "minutes": minutes, "code": code}
+        yield _site_arcs(producers, stores, backend, judge.reach_km, judge.max_minutes)
+
+
+def arcs_table(
+    groups: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return the table of judged groups ``(p, s, km, minutes, code)``, sorted by (p, s).
+
+    The list is emptied and each group's arrays are dropped as they are copied (the 1M
+    scenario has 21 million pairs: every extra column is 170 MB).
+
+    Returns
+    -------
+    table, order
+        :data:`ARC_COLUMNS`, and where each row comes from in the groups' concatenation.
+    """
+    parts = [list(g) for g in groups]
+    groups.clear()
+    if not parts:
+        empty = {k: np.zeros(0, t) for k, t in ARC_COLUMNS.items()}
+        return pd.DataFrame(empty), np.zeros(0, np.int64)
+    p = _concatenate(parts, 0)
+    s = _concatenate(parts, 1)
+    n_s = int(s.max()) + 1 if len(s) else 1
+    order = np.argsort(p * n_s + s, kind="stable")  # merges the groups' sorted runs
+    data = {"p": p[order], "s": s[order]}
+    del p, s
+    for k, name in enumerate(("km", "minutes", "code"), start=2):
+        data[name] = _concatenate(parts, k)[order]
     # copy=False: each column stays its own block (no copy into a 2-D block of each dtype)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {k: np.asarray(data[k], dtype=t) for k, t in ARC_COLUMNS.items()}, copy=False
     )
+    return table, order
 
 
 def _groups(producers: pd.DataFrame, stores: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -78,53 +113,37 @@ def _groups(producers: pd.DataFrame, stores: pd.DataFrame) -> list[tuple[np.ndar
     ]
 
 
-def _straight_arcs(
+def _straight_groups(
     producers: pd.DataFrame,
     stores: pd.DataFrame,
     backend: DistanceBackend,
     reach: float,
     *,
     jobs: int | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Same-product pairs within ``reach``, one spatial query per product, sorted by (p, s).
+) -> Iterator[Group]:
+    """Same-product pairs within ``reach``, one spatial query per product, largest first.
 
     Straight-line distance is cheap, so querying each product's rows directly beats
     finding pairs of all points and joining the products afterwards. The products are
-    searched in threads, largest first; each one's pairs come sorted by (p, s), so the
-    final sort merges sorted runs.
+    searched in threads; each one's pairs come sorted by (p, s) and are yielded as soon as
+    they (and those of every larger product) are found.
     """
     groups = _groups(producers, stores)
     p_lon, p_lat = producers["lon"].to_numpy(float), producers["lat"].to_numpy(float)
     s_lon, s_lat = stores["lon"].to_numpy(float), stores["lat"].to_numpy(float)
+    p_index, s_index = producers.index.to_numpy(), stores.index.to_numpy()
 
-    def search(group: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, ...]:
+    def search(group: tuple[np.ndarray, np.ndarray]) -> Group:
         pi, si = group
         pairs = backend.pairs_within(
             Points(p_lon[pi], p_lat[pi]), Points(s_lon[si], s_lat[si]), max_km=reach
         )
-        return pi[pairs.left], si[pairs.right], pairs.km
+        p, s = p_index[pi[pairs.left]], s_index[si[pairs.right]]
+        return p, s, pairs.km, np.full(len(p), np.nan)
 
     size = [len(pi) * len(si) for pi, si in groups]
     order = sorted(range(len(groups)), key=lambda i: (-size[i], i))
-    found = parallel.thread_map(search, [groups[i] for i in order], jobs=jobs)
-    parts: list[list[np.ndarray]] = [[]] * len(groups)
-    for i, got in zip(order, found, strict=True):
-        parts[i] = list(got)
-    del found
-    if not parts:
-        none = np.zeros(0, np.int64)
-        return none, none.copy(), np.zeros(0), np.zeros(0)
-    # one column at a time, each product's piece freed once copied (the 1M scenario has 21
-    # million pairs: every extra column is 170 MB)
-    p, s, km = (_concatenate(parts, k) for k in range(3))
-    key = p * max(len(stores), 1) + s
-    first = np.argsort(key, kind="stable")  # merges the products' sorted runs
-    del key
-    p_index, s_index = producers.index.to_numpy(), stores.index.to_numpy()
-    p = p_index[p[first]]
-    s = s_index[s[first]]
-    km = km[first]
-    return p, s, km, np.full(len(first), np.nan)
+    yield from parallel.thread_imap(search, [groups[i] for i in order], jobs=jobs)
 
 
 def _concatenate(parts: list[list[np.ndarray]], k: int) -> np.ndarray:

@@ -9,7 +9,7 @@ flow to reuse where every maximum flow is the same.
 A UMKM is a producer id: its rows (one per product) share one index, numbered in id order.
 The rows come sorted by (id, product) from :func:`umkm_alloc.inputs.load_inputs`, and the
 arcs sorted by (producer row, store row) from
-:func:`~umkm_alloc.allocate.candidates.find_candidates`, so the order the solvers see is
+:func:`~umkm_alloc.allocate.candidates.arcs_table`, so the order the solvers see is
 already canonical: any row order of the input files gives the same flows.
 """
 

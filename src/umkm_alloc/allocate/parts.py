@@ -3,11 +3,15 @@
 Flow in one part cannot affect another, so the solves split networks into their parts
 (:mod:`~umkm_alloc.allocate.solve`, the fair modes). :func:`connected_parts` numbers the parts
 as SciPy's ``connected_components`` does (in the order of each part's smallest node), with
-numpy alone for networks of fewer than :data:`SCIPY_ARCS` arcs: SciPy takes 0.2 s to import,
-more than a Banten-sized network takes to split.
+numpy alone for networks of fewer than :data:`SCIPY_ARCS` arcs while ``scipy.sparse`` is not
+loaded: SciPy takes 0.2 s to import, more than a Banten-sized network takes to split (a
+national run has loaded it for its KD-tree). Both give the same numbers, so which one ran
+never shows.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -33,8 +37,12 @@ def connected_parts(n: int, tails: np.ndarray, heads: np.ndarray) -> tuple[int, 
         ``scipy.sparse.csgraph.connected_components(..., directed=False)`` numbers them.
     """
     tails, heads = np.asarray(tails), np.asarray(heads)
-    if len(tails) >= SCIPY_ARCS:
+    if len(tails) >= SCIPY_ARCS or "scipy.sparse" in sys.modules:
         return _scipy_parts(n, tails, heads)
+    return _numpy_parts(n, tails, heads)
+
+
+def _numpy_parts(n: int, tails: np.ndarray, heads: np.ndarray) -> tuple[int, np.ndarray]:
     root = _roots(n, tails, heads)
     is_root = root == np.arange(n)
     number = np.cumsum(is_root) - 1

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from umkm_alloc import parallel
-from umkm_alloc.allocate.candidates import find_candidates
+from umkm_alloc.allocate.candidates import arcs_table, candidate_groups
 from umkm_alloc.allocate.reasons import Reasons
-from umkm_alloc.allocate.solve import solve_allocation
+from umkm_alloc.allocate.solve import COST_SCALE, AllocationStream
 from umkm_alloc.config import AssignConfig
 from umkm_alloc.distance import DistanceBackend, backend_for
 from umkm_alloc.geo.boundaries import Boundaries
@@ -170,42 +170,63 @@ def _assign(config: AssignConfig, progress: Progress | None) -> Result:
     note = progress or (lambda _stage: None)
     inputs = load_inputs(config, timings=timings, progress=progress)
     producers, stores = inputs.producers, inputs.stores
-    with timed("candidates", timings, note):
-        backend = backend_for(config)
-        judge = Judge(
-            inputs.rules,
-            inputs.zone_map,
-            producers=producers,
-            stores=stores,
-            max_km=config.max_km,
-            max_minutes=config.max_minutes,
-        )
-        arcs = find_candidates(producers, stores, backend, judge, jobs=config.jobs)
+    with AllocationStream(
+        producers["qty"].to_numpy(), stores["qty"].to_numpy(), jobs=config.jobs
+    ) as efficient:
+        with timed("candidates", timings, note):
+            backend = backend_for(config)
+            judge = Judge(
+                inputs.rules,
+                inputs.zone_map,
+                producers=producers,
+                stores=stores,
+                max_km=config.max_km,
+                max_minutes=config.max_minutes,
+            )
+            # each product's eligible pairs go to the solve as soon as they are found: the
+            # worker processes solve one product while this thread searches the next
+            groups = []
+            for p, s, km, minutes in candidate_groups(
+                producers, stores, backend, judge, jobs=config.jobs
+            ):
+                code = judge.codes(p, s, km=km, minutes=minutes)
+                eligible = code == ELIGIBLE
+                if eligible.all():  # no rule excludes a pair: no copies
+                    efficient.add(p, s, km)
+                else:
+                    efficient.add(p[eligible], s[eligible], km[eligible])
+                groups.append((p, s, km, minutes, code))
+        with timed("solve", timings, note):
+            solved = efficient.solutions()
+    with timed("solve", timings, lambda _stage: None):  # the rest of the stage
+        flows = []
+        for (_, _, _, _, code), solution in zip(groups, solved, strict=True):
+            group_flow = np.zeros(len(code), dtype=np.int64)
+            group_flow[code == ELIGIBLE] = solution.flow
+            flows.append(group_flow)
+        cost_scale = min((g.cost_scale for g in solved), default=COST_SCALE)
+        del solved
+        arcs, order = arcs_table(groups)
+        flow = np.concatenate(flows)[order] if flows else np.zeros(0, np.int64)
+        del flows, order
         eligible = arcs["code"].to_numpy() == ELIGIBLE
-    with timed("solve", timings, note):
-        every = bool(eligible.all())  # no rule excludes a pair: no copies
-        p, s, km = (arcs[c].to_numpy() for c in ("p", "s", "km"))
-        solution = solve_allocation(
-            producers["qty"].to_numpy(),
-            stores["qty"].to_numpy(),
-            p if every else p[eligible],
-            s if every else s[eligible],
-            km if every else km[eligible],
-            jobs=config.jobs,
-        )
+        every = bool(eligible.all())
         fair = _solve_fair(
-            config, producers, stores, arcs if every else arcs[eligible], solution.flow
+            config,
+            producers,
+            stores,
+            arcs if every else arcs[eligible],
+            flow if every else flow[eligible],
         )
         # no later stage uses the worker processes: end them, so that their memory does not
         # add to the peak of the tables (a stage that uses them, routes, ends them after it);
         # they end by themselves once told, no need to wait here
         parallel.shutdown(wait=False)
-        chosen = solution.flow if fair is None else fair.solution.flow
-        if every:
-            flow = chosen
-        else:
-            flow = np.zeros(len(arcs), dtype=np.int64)
-            flow[eligible] = chosen
+        if fair is not None:
+            chosen = fair.solution.flow
+            flow = chosen if every else np.zeros(len(arcs), dtype=np.int64)
+            if not every:
+                flow[eligible] = chosen
         arcs["flow"] = flow
     with timed("tabulate", timings, note):
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
@@ -228,7 +249,7 @@ def _assign(config: AssignConfig, progress: Progress | None) -> Result:
         candidates=int(eligible.sum()),
         arcs=arcs,
         judge=judge,
-        cost_scale=solution.cost_scale,
+        cost_scale=cost_scale,
         distance=backend.params(),
         boundaries=inputs.boundaries,
         timings=timings,

@@ -16,12 +16,13 @@ pairs). A network of more than :data:`BATCH_ARCS` arcs is split into its connect
 which is exact and much faster on large jobs; parts smaller than that are solved together,
 up to :data:`BATCH_ARCS` arcs per solve, and a network of at most that many arcs is solved
 whole (no split at all). The solves run in worker processes when the work pays for them
-(:func:`umkm_alloc.parallel.process_map`: OR-Tools holds the interpreter lock); a solve's
+(:class:`umkm_alloc.parallel.TaskStream`: OR-Tools holds the interpreter lock); a solve's
 result does not depend on the worker, so the flow is the same for every ``jobs``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ import numpy as np
 from umkm_alloc import parallel
 from umkm_alloc.allocate.parts import connected_parts
 from umkm_alloc.errors import UmkmAllocError
+from umkm_alloc.parallel import TaskStream
 
 _LIMIT = 2**62
 _MAX_EXP, _MIN_EXP = 6, 2
@@ -94,19 +96,92 @@ def solve_allocation(
     Solution
         The flow on each pair; deterministic for a given arc order, whatever ``jobs``.
     """
-    supply, demand = _integral("supply", supply), _integral("demand", demand)
-    arc_from, arc_to = _integral("arc_from", arc_from), _integral("arc_to", arc_to)
-    arc_km = np.asarray(arc_km, dtype=float)
-    _check(supply, demand, arc_from, arc_to, arc_km)
-    if len(arc_from) == 0:
-        return Solution(np.zeros(0, dtype=np.int64), COST_SCALE)
-    batches = _Batches(supply, demand, arc_from, arc_to, arc_km)
-    cost = [len(arcs) * _SECONDS_PER_ARC for arcs in batches.arcs]
-    solved = parallel.process_map(solve_batch, batches, jobs=jobs, cost=cost)
-    flow = np.zeros(len(arc_from), dtype=np.int64)
-    for arcs, (part, _) in zip(batches.arcs, solved, strict=True):
-        flow[arcs] = part
-    return Solution(flow, min(scale for _, scale in solved))
+    work = len(arc_from) * _SECONDS_PER_ARC
+    pays = work >= parallel.PARALLEL_MIN_WORK
+    with AllocationStream(supply, demand, jobs=jobs, parallel=pays) as run:
+        run.add(arc_from, arc_to, arc_km)
+        return run.solutions()[0]
+
+
+class AllocationStream:
+    """The exact allocation of a network handed over group by group, solved as it comes.
+
+    Each group is a set of arcs that shares no producer or store row with another group (the
+    pipeline's products). :meth:`add` splits a group into its batches (:class:`_Batches`)
+    and hands them to the worker processes at once (:class:`umkm_alloc.parallel.TaskStream`),
+    largest first, so the solve of one product runs while the next one's pairs are found;
+    :meth:`solutions` waits for all. A group's flow depends only on its arcs, in their
+    order, never on ``jobs`` or on when it was solved. Use it as a context manager.
+
+    Parameters
+    ----------
+    supply, demand
+        Capacity of each producer row, demand of each store row (int, >= 0).
+    jobs
+        Worker processes at most (``None``: one per core).
+    parallel
+        As for :class:`~umkm_alloc.parallel.TaskStream` (``None``: decide by the work).
+    """
+
+    def __init__(
+        self,
+        supply: np.ndarray,
+        demand: np.ndarray,
+        *,
+        jobs: int | None = 1,
+        parallel: bool | None = None,
+    ) -> None:
+        self.supply = _integral("supply", supply)
+        self.demand = _integral("demand", demand)
+        if (self.supply < 0).any() or (self.demand < 0).any():
+            raise ValueError("supply and demand must be >= 0")
+        self._stream = TaskStream(solve_batch, jobs=jobs, parallel=parallel)
+        self._groups: list[tuple[int, list[np.ndarray]]] = []
+
+    def __enter__(self) -> AllocationStream:
+        self._stream.__enter__()
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        self._stream.__exit__(kind, exc, tb)
+
+    def add(self, arc_from: np.ndarray, arc_to: np.ndarray, arc_km: np.ndarray) -> None:
+        """Hand over one group of eligible pairs (producer row, store row, km).
+
+        Parameters
+        ----------
+        arc_from, arc_to
+            Producer row index and store row index of each pair.
+        arc_km
+            Distance of each pair in km (>= 0).
+        """
+        arc_from, arc_to = _integral("arc_from", arc_from), _integral("arc_to", arc_to)
+        arc_km = np.asarray(arc_km, dtype=float)
+        _check(self.supply, self.demand, arc_from, arc_to, arc_km)
+        if len(arc_from) == 0:
+            self._groups.append((0, []))
+            return
+        batches = _Batches(self.supply, self.demand, arc_from, arc_to, arc_km)
+        order = sorted(range(len(batches)), key=lambda i: (-len(batches.arcs[i]), i))
+        for i in order:
+            cost = len(batches.arcs[i]) * _SECONDS_PER_ARC
+            self._stream.submit(functools.partial(batches.__getitem__, i), cost)
+        self._groups.append((len(arc_from), [batches.arcs[i] for i in order]))
+
+    def solutions(self) -> list[Solution]:
+        """Wait for every solve; return each group's :class:`Solution`, in the order added."""
+        solved = iter(self._stream.results())
+        groups, self._groups = self._groups, []  # the stream is done: keep nothing
+        out = []
+        for n_arcs, parts in groups:
+            flow = np.zeros(n_arcs, dtype=np.int64)
+            scale = COST_SCALE
+            for arcs in parts:
+                part, part_scale = next(solved)
+                flow[arcs] = part
+                scale = min(scale, part_scale)
+            out.append(Solution(flow, scale))
+        return out
 
 
 @dataclass(frozen=True)
