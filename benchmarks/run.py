@@ -56,6 +56,10 @@ NO_PROFILE = ("national-1m",)
 #: scenarios without the ``fair`` run (``assign --objective fair``: issue 11 budgets it on
 #: banten and national; the 1M run would add half an hour).
 NO_FAIR = ("national-1m",)
+#: runs of each tool per scenario unless ``--repeat`` says otherwise: a banten run takes 2-5 s
+#: and single runs vary by +-0.4 s on the shared 2-core machine, so the small scenarios take
+#: the median of five; a national run varies by a few per cent.
+REPEAT = {"serang": 5, "banten": 5}
 #: scenarios without the ``routes`` run (``assign --routes``: issue 15 budgets it on banten
 #: and national).
 NO_ROUTES = ("national-1m",)
@@ -161,7 +165,7 @@ def _say(text: str, end: str = "\n") -> None:
 
 
 def bench_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Run one scenario: inputs, then every tool ``--repeat`` times, interleaved; the check."""
+    """Run one scenario: inputs, every tool ``--repeat`` (:data:`REPEAT`) times, the check."""
     try:
         files = scenarios.materialise(name, seed=args.seed, cache=args.cache)
     except scenarios.ScenarioUnavailable as exc:
@@ -184,8 +188,10 @@ def bench_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
     kinds = [k for k in kinds if not (k == "fair" and name in NO_FAIR)]
     kinds = [k for k in kinds if not (k == "routes" and name in NO_ROUTES)]
     dense_ok = "dense" in args.tools and _dense_fits(files.meta, args, entry)
-    for i in range(args.repeat):
-        _say(f"  run {i + 1}/{args.repeat}:", end="")
+    repeat = args.repeat or REPEAT.get(name, 1)
+    entry["repeat"] = repeat
+    for i in range(repeat):
+        _say(f"  run {i + 1}/{repeat}:", end="")
         for kind in kinds + (["dense"] if dense_ok and i < args.dense_repeat else []):
             if kind == "ours" and _broken(entry, "stages"):
                 entry["runs"].setdefault(kind, []).append(
@@ -259,7 +265,7 @@ def parent(args: argparse.Namespace) -> int:
         args.mem_limit_gb = round(0.85 * available / 1024, 1) if available else None
     results: dict[str, Any] = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "repeat": args.repeat,
+        "repeat": args.repeat or {n: REPEAT.get(n, 1) for n in names},
         "seed": args.seed,
         "params": {"max_km": MAX_KM, "circuity": CIRCUITY},
         "limits": {"timeout_s": args.timeout, "mem_limit_gb": args.mem_limit_gb},
@@ -305,7 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default=",".join(scenarios.SCENARIOS))
     ap.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
-    ap.add_argument("--repeat", type=int, default=1, help="runs of each tool (tables: medians)")
+    ap.add_argument(
+        "--repeat", type=int, help="runs of each tool (tables: medians; default: REPEAT, else 1)"
+    )
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of tools")
     ap.add_argument("--no-dense", dest="dense", action="store_false", help="skip the dense run")
     ap.add_argument("--no-baseline", dest="dense", action="store_false", help=argparse.SUPPRESS)
@@ -323,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=scenarios.CACHE)
     ap.add_argument("--json", type=Path, default=RESULTS, help="where to write the results")
     args = ap.parse_args(argv)
-    if args.repeat < 1:
+    if args.repeat is not None and args.repeat < 1:
         ap.error("--repeat must be >= 1")
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     if set(tools) - set(TOOLS):
