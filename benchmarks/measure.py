@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -244,10 +245,18 @@ def spawn(
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        # a thread waits for the end, so that the wall time is exact: taken after the polling
+        # sleep, it came out up to POLL_S late (a quarter of a second on a 2-second run)
+        ended: dict[str, Any] = {}
+        done = threading.Event()
+
+        def wait() -> None:
+            _, ended["status"], ended["usage"] = os.wait4(proc.pid, 0)
+            ended["at"] = time.perf_counter()
+            done.set()
+
+        threading.Thread(target=wait, daemon=True).start()
+        while not done.is_set():
             now = time.perf_counter() - start
             rss, cpu = _tree_usage(proc.pid)
             tree_peak, tree_cpu = max(tree_peak, rss), max(tree_cpu, cpu)
@@ -266,8 +275,9 @@ def spawn(
                 )
             if killed is not None:
                 os.killpg(proc.pid, signal.SIGKILL)  # the session we started, nothing else
-            time.sleep(POLL_S)
-        wall = time.perf_counter() - start
+            done.wait(POLL_S)
+        wall = ended["at"] - start
+        status, usage = ended["status"], ended["usage"]
         busy = busy_cpu_s() - busy0
         err.seek(0)
         tail = err.read().decode("utf-8", "replace")[-3000:]
