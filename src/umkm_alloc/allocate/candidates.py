@@ -15,8 +15,8 @@ from umkm_alloc.rules.judge import Judge
 ARC_COLUMNS = {"p": np.int64, "s": np.int64, "km": float, "minutes": float, "code": np.int8}
 
 
-#: One group of candidate pairs: producer rows, store rows, km, minutes (NaN where none).
-Group = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+#: One group of candidate pairs: producer rows, store rows, km, minutes (``None``: none).
+Group = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
 
 
 def candidate_groups(
@@ -52,7 +52,8 @@ def candidate_groups(
     Yields
     ------
     tuple
-        ``(p, s, km, minutes)`` of a group; ``minutes`` NaN where the backend has none.
+        ``(p, s, km, minutes)`` of a group; ``minutes`` ``None`` (straight-line backends) or
+        NaN where the backend has none.
     """
     if backend.straight_line_factor is not None:
         yield from _straight_groups(producers, stores, backend, judge.reach_km, jobs=jobs)
@@ -60,37 +61,54 @@ def candidate_groups(
         yield _site_arcs(producers, stores, backend, judge.reach_km, judge.max_minutes)
 
 
-def arcs_table(
-    groups: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Return the table of judged groups ``(p, s, km, minutes, code)``, sorted by (p, s).
+def arcs_table(groups: list[list[np.ndarray | None]]) -> pd.DataFrame:
+    """Return the table of the judged groups ``[p, s, km, minutes, code, flow]``, by (p, s).
 
-    The list is emptied and each group's arrays are dropped as they are copied (the 1M
-    scenario has 21 million pairs: every extra column is 170 MB).
+    Each group is sorted by (p, s), and a producer row has pairs in one group at most (a
+    product's, or the only group), so each group's rows go straight to their place in the
+    table (after the rows of every smaller producer row): no sort, no permutation kept. The
+    list is emptied and each group's arrays are dropped as they are placed (the 1M scenario
+    has 21 million pairs: every extra column is 170 MB). ``minutes`` may be ``None``: NaN.
 
     Returns
     -------
-    table, order
-        :data:`ARC_COLUMNS`, and where each row comes from in the groups' concatenation.
+    pandas.DataFrame
+        :data:`ARC_COLUMNS` and ``flow`` (int64), sorted by (p, s).
     """
-    parts = [list(g) for g in groups]
+    parts = list(groups)
     groups.clear()
-    if not parts:
-        empty = {k: np.zeros(0, t) for k, t in ARC_COLUMNS.items()}
-        return pd.DataFrame(empty), np.zeros(0, np.int64)
-    p = _concatenate(parts, 0)
-    s = _concatenate(parts, 1)
-    n_s = int(s.max()) + 1 if len(s) else 1
-    order = np.argsort(p * n_s + s, kind="stable")  # merges the groups' sorted runs
-    data = {"p": p[order], "s": s[order]}
-    del p, s
-    for k, name in enumerate(("km", "minutes", "code"), start=2):
-        data[name] = _concatenate(parts, k)[order]
+    columns = {**ARC_COLUMNS, "flow": np.int64}
+    n = sum(len(g[0]) for g in parts)
+    where = _places(parts)
+    data = {}
+    for k, (name, kind) in enumerate(columns.items()):
+        out = np.full(n, np.nan) if name == "minutes" else np.empty(n, dtype=kind)
+        for g, at in zip(parts, where, strict=True):
+            if g[k] is not None:
+                out[at] = g[k]
+            g[k] = None  # placed: dropped
+        data[name] = out
     # copy=False: each column stays its own block (no copy into a 2-D block of each dtype)
-    table = pd.DataFrame(
-        {k: np.asarray(data[k], dtype=t) for k, t in ARC_COLUMNS.items()}, copy=False
-    )
-    return table, order
+    return pd.DataFrame(data, copy=False)
+
+
+def _places(parts: list[list[np.ndarray | None]]) -> list[np.ndarray]:
+    """Each group's row positions in the table sorted by (p, s) (see :func:`arcs_table`)."""
+    n_p = max((int(g[0][-1]) + 1 for g in parts if len(g[0])), default=0)
+    count = np.zeros(n_p, dtype=np.int64)
+    for g in parts:
+        p = g[0]
+        if np.any(p[1:] < p[:-1]) or np.any(count[p]):
+            raise ValueError("candidate groups must be sorted and share no producer row")
+        count += np.bincount(p, minlength=n_p)
+    start = np.cumsum(count) - count  # first row of each producer row's pairs
+    where = []
+    for g in parts:
+        p = g[0]
+        first = np.flatnonzero(np.r_[True, p[1:] != p[:-1]]) if len(p) else p
+        rank = np.arange(len(p)) - np.repeat(first, np.diff(np.r_[first, len(p)]))
+        where.append(start[p] + rank)
+    return where
 
 
 def _groups(producers: pd.DataFrame, stores: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -139,19 +157,11 @@ def _straight_groups(
             Points(p_lon[pi], p_lat[pi]), Points(s_lon[si], s_lat[si]), max_km=reach
         )
         p, s = p_index[pi[pairs.left]], s_index[si[pairs.right]]
-        return p, s, pairs.km, np.full(len(p), np.nan)
+        return p, s, pairs.km, None
 
     size = [len(pi) * len(si) for pi, si in groups]
     order = sorted(range(len(groups)), key=lambda i: (-size[i], i))
     yield from parallel.thread_imap(search, [groups[i] for i in order], jobs=jobs)
-
-
-def _concatenate(parts: list[list[np.ndarray]], k: int) -> np.ndarray:
-    """Concatenate column ``k`` of every part, dropping each part's piece as it goes."""
-    out = np.concatenate([part[k] for part in parts])
-    for part in parts:
-        part[k] = part[k][:0]
-    return out
 
 
 def _site_arcs(

@@ -195,20 +195,21 @@ def _assign(config: AssignConfig, progress: Progress | None) -> Result:
                     efficient.add(p, s, km)
                 else:
                     efficient.add(p[eligible], s[eligible], km[eligible])
-                groups.append((p, s, km, minutes, code))
+                groups.append([p, s, km, minutes, code])
         with timed("solve", timings, note):
             solved = efficient.solutions()
     with timed("solve", timings, lambda _stage: None):  # the rest of the stage
-        flows = []
-        for (_, _, _, _, code), solution in zip(groups, solved, strict=True):
-            group_flow = np.zeros(len(code), dtype=np.int64)
-            group_flow[code == ELIGIBLE] = solution.flow
-            flows.append(group_flow)
         cost_scale = min((g.cost_scale for g in solved), default=COST_SCALE)
+        for group, solution in zip(groups, solved, strict=True):  # each pair's flow
+            code = group[4]
+            flow = solution.flow  # every pair eligible: the solve's own array
+            if len(flow) != len(code):
+                flow = np.zeros(len(code), dtype=np.int64)
+                flow[code == ELIGIBLE] = solution.flow
+            group.append(flow)
         del solved
-        arcs, order = arcs_table(groups)
-        flow = np.concatenate(flows)[order] if flows else np.zeros(0, np.int64)
-        del flows, order
+        arcs = arcs_table(groups)  # with the flow
+        flow = arcs["flow"].to_numpy()
         eligible = arcs["code"].to_numpy() == ELIGIBLE
         every = bool(eligible.all())
         fair = _solve_fair(
@@ -227,7 +228,7 @@ def _assign(config: AssignConfig, progress: Progress | None) -> Result:
             flow = chosen if every else np.zeros(len(arcs), dtype=np.int64)
             if not every:
                 flow[eligible] = chosen
-        arcs["flow"] = flow
+            arcs["flow"] = flow
     with timed("tabulate", timings, note):
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
         stores["allocated"] = _sum_by(arcs, "s", len(stores))
