@@ -25,6 +25,11 @@ def scipy_parts(n: int, tails: np.ndarray, heads: np.ndarray) -> tuple[int, np.n
     return int(k), label
 
 
+def assert_same_parts(got: tuple[int, np.ndarray], want: tuple[int, np.ndarray]) -> None:
+    assert got[0] == want[0]
+    np.testing.assert_array_equal(got[1], want[1])
+
+
 @st.composite
 def graphs(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray]:
     n = draw(st.integers(1, 60))
@@ -39,10 +44,7 @@ def graphs(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray]:
 @given(graphs())
 def test_numpy_parts_are_scipys_parts_with_scipys_numbers(graph) -> None:
     n, tails, heads = graph
-    k, label = parts._numpy_parts(n, tails, heads)
-    want_k, want = scipy_parts(n, tails, heads)
-    assert k == want_k
-    np.testing.assert_array_equal(label, want)
+    assert_same_parts(parts._numpy_parts(n, tails, heads), scipy_parts(n, tails, heads))
 
 
 def test_long_chains_and_stars_in_shuffled_order() -> None:
@@ -53,19 +55,14 @@ def test_long_chains_and_stars_in_shuffled_order() -> None:
     chain = np.stack([order[:-1], order[1:]])  # one long path through every node, shuffled
     star = np.stack([np.full(n - 1, order[-1]), order[:-1]])
     for tails, heads in (chain, star, np.concatenate([chain[:, :2000], star[:, 3000:]], axis=1)):
-        k, label = parts._numpy_parts(n, tails, heads)
-        want_k, want = scipy_parts(n, tails, heads)
-        assert k == want_k
-        np.testing.assert_array_equal(label, want)
+        assert_same_parts(parts._numpy_parts(n, tails, heads), scipy_parts(n, tails, heads))
 
 
 def test_connected_parts_is_the_same_on_either_path() -> None:
     rng = np.random.default_rng(3)
     tails, heads = rng.integers(0, 400, 300), rng.integers(0, 400, 300)
-    k, label = connected_parts(400, tails, heads)  # SciPy's path here
-    want_k, want = parts._numpy_parts(400, tails, heads)
-    assert k == want_k
-    np.testing.assert_array_equal(label, want)
+    got = connected_parts(400, tails, heads)  # SciPy's path here
+    assert_same_parts(got, parts._numpy_parts(400, tails, heads))
 
 
 def test_a_small_split_does_not_load_scipy() -> None:
