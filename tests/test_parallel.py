@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from umkm_alloc import parallel
+from umkm_alloc import parallel, processes
 from umkm_alloc.allocate import solve as solve_module
 from umkm_alloc.allocate.solve import solve_allocation
 from umkm_alloc.errors import UmkmAllocError
@@ -186,13 +186,13 @@ def test_warm_up_for_starts_workers_only_for_large_inputs(always_parallel, tmp_p
     small.write_bytes(b"x" * 100)
     large.write_bytes(b"x" * parallel.LARGE_INPUT_BYTES)
     parallel.warm_up_for([small, small], jobs=2)
-    assert parallel._POOL._workers == []
+    assert processes.POOL._workers == []
     parallel.warm_up_for([small, tmp_path / "missing.csv"], jobs=2)  # no error: no start
-    assert parallel._POOL._workers == []
+    assert processes.POOL._workers == []
     parallel.warm_up_for([small, large], jobs=1)  # one job: nothing to start
-    assert parallel._POOL._workers == []
+    assert processes.POOL._workers == []
     parallel.warm_up_for([small, large], jobs=2)
-    assert len(parallel._POOL._workers) == 2
+    assert len(processes.POOL._workers) == 2
     parallel.shutdown()
 
 
@@ -200,13 +200,13 @@ def test_shutdown_without_waiting_ends_the_workers_and_a_later_shutdown_waits(
     always_parallel,
 ) -> None:
     assert parallel.process_map(square, [1, 2], jobs=2, cost=[1.0] * 2) == [1, 4]
-    workers = list(parallel._POOL._workers)
+    workers = list(processes.POOL._workers)
     assert len(workers) == 2
     parallel.shutdown(wait=False)
-    assert parallel._POOL._workers == []
+    assert processes.POOL._workers == []
     parallel.shutdown()  # waits for those let go
     assert all(w.proc.returncode == 0 for w in workers)
-    assert parallel._POOL._ending == []
+    assert processes.POOL._ending == []
 
 
 def test_a_task_stream_runs_tasks_as_they_come_in_submission_order(always_parallel) -> None:

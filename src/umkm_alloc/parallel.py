@@ -9,15 +9,9 @@ interpreter lock (measured, see ``benchmarks/README.md``):
 * :func:`process_map` for work that holds it: OR-Tools' ``SimpleMinCostFlow`` solves with
   the lock held, and so does pure-Python planning.
 
-The worker processes are fresh interpreters (``python -c``) that import :data:`PRELOAD`
-and then run the ``(function, task)`` messages they read from a pipe. They are neither
-forked from the main process (a fork of a 1 GB process shows up at full size in every
-resident-memory measure, and is unsafe while other threads hold locks) nor started through
-:mod:`multiprocessing` (whose spawn and fork-server workers import the caller's main module
-again, which re-runs a user's script that lacks ``if __name__ == "__main__"``). They stay
-up for the life of the process, so later stages reuse them; :func:`warm_up` starts them
-early, so that their start is paid while the main process reads the inputs. They end when
-the main process does (their pipe closes).
+The worker processes (:mod:`umkm_alloc.processes`: fresh interpreters fed through pipes)
+stay up for the life of the process, so later stages reuse them; :func:`warm_up` starts them
+early, so that their start is paid while the main process reads the inputs.
 
 Both maps return the results in the order of the inputs, and a task's result never depends
 on which worker ran it: output stays byte-identical for every ``--jobs``. Work estimated
@@ -26,43 +20,24 @@ below :data:`PARALLEL_MIN_WORK` CPU seconds runs in the calling thread.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import os
-import pickle
 import queue
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
+
+from umkm_alloc.processes import MAPPING, POOL, Lease, Worker
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Modules every worker process imports when it starts. Each must be light (no pandas): a
-#: worker's resident memory is what it imported plus its task.
-PRELOAD = (
-    "numpy",
-    "umkm_alloc.allocate.solve",
-    "ortools.graph.python.min_cost_flow",
-)
-#: Environment of the worker processes beyond the caller's: one BLAS thread each. Every
-#: worker is one thread of work by design (``--jobs`` counts them); OpenBLAS would start a
-#: pool of its own per process at numpy's import, 0.1 s of CPU each that competes with the
-#: main process's start on a small machine. A value the user set is kept.
-WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1"}
 #: Input files of at least this many bytes in all start the workers early (:func:`warm_up_for`).
 LARGE_INPUT_BYTES = 1_000_000
 #: Estimated CPU seconds below which worker processes do not pay (a cold worker takes
 #: 0.1-0.3 s to start, moving a task's data about 0.05 s per 1e6 arcs).
 PARALLEL_MIN_WORK = 0.5
-#: How a worker process starts: set its module path, import the worker loop, serve.
-_BOOT = (
-    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
-    "from umkm_alloc.parallel import _serve; _serve()"
-)
 
 
 def workers(jobs: int | None) -> int:
@@ -151,7 +126,8 @@ def process_map(
     ----------
     fn
         The work of one task: a module-level function (pickled by name, imported by the
-        worker; best from a module in :data:`PRELOAD`). Tasks and results are pickled.
+        worker; best from a module in :data:`~umkm_alloc.processes.PRELOAD`). Tasks and
+        results are pickled.
     tasks
         The tasks (any sequence; built on ``tasks[i]``).
     jobs
@@ -226,7 +202,7 @@ class TaskStream:
         self._failures: dict[int, BaseException] = {}
         self._queue: queue.SimpleQueue[tuple[int, Callable[[], Any]] | None] | None = None
         self._drivers: list[threading.Thread] = []
-        self._lease: _Lease | None = None
+        self._lease: Lease | None = None
         self._lock = threading.Lock()
 
     def __enter__(self) -> TaskStream:
@@ -240,7 +216,7 @@ class TaskStream:
         if self._lease is not None:
             self._lease.__exit__(kind, exc, tb)
             self._lease = None
-            _MAPPING.release()
+            MAPPING.release()
 
     def submit(self, build: Callable[[], T], cost: float = 0.0) -> None:
         """Run ``fn(build())``, in a worker process or here (see the class).
@@ -284,15 +260,15 @@ class TaskStream:
     def _start_workers(self) -> bool:
         if self._n < 2 or self._parallel is False:
             return False
-        if not (self._parallel or _POOL.alive() or self._cost >= PARALLEL_MIN_WORK):
+        if not (self._parallel or POOL.alive() or self._cost >= PARALLEL_MIN_WORK):
             return False
-        return _MAPPING.acquire(blocking=False)  # else another thread's map has the workers
+        return MAPPING.acquire(blocking=False)  # else another thread's map has the workers
 
     def _open(self) -> None:
         try:
-            self._lease = _POOL.lease(self._n)
+            self._lease = POOL.lease(self._n)
         except BaseException:
-            _MAPPING.release()
+            MAPPING.release()
             raise
         self._queue = queue.SimpleQueue()
         self._drivers = [
@@ -312,7 +288,7 @@ class TaskStream:
             d.join()
         self._queue, self._drivers = None, []
 
-    def _drive(self, worker: _Worker) -> None:
+    def _drive(self, worker: Worker) -> None:
         """Feed one worker the next task until none is left (or a task failed)."""
         assert self._queue is not None
         source = self._queue
@@ -327,146 +303,11 @@ class TaskStream:
                     self._failures[i] = exc
 
 
-class _Worker:
-    """One worker process: a fresh interpreter serving ``(function, task)`` messages."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-            env={**WORKER_ENV, **os.environ},
-        )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.reaper: threading.Thread | None = None  # waits for its end after close
-        self._to: IO[bytes] = self.proc.stdin
-        self._from: IO[bytes] = self.proc.stdout
-        pickle.dump(list(sys.path), self._to)
-        self._to.flush()
-        self.broken = False
-
-    def call(self, fn: Callable[[T], R], task: T) -> R:
-        """Run ``fn(task)`` in the worker; return its result or raise its exception."""
-        try:
-            pickle.dump((fn, task), self._to, protocol=pickle.HIGHEST_PROTOCOL)
-            self._to.flush()
-            ok, value = pickle.load(self._from)
-        except (EOFError, OSError, pickle.UnpicklingError) as exc:
-            self.broken = True
-            code = self.proc.poll()
-            raise RuntimeError(
-                f"a worker process ended unexpectedly (exit code {code}); run again with "
-                "--jobs 1 to work in one process, and report this"
-            ) from exc
-        if not ok:
-            raise value
-        return value
-
-    def close(self, *, kill: bool = False, wait: bool = True) -> None:
-        """Let the worker end (its input closes), or kill it; then wait for its end.
-
-        Without ``wait`` a daemon thread waits (a worker takes 0.05 s to end; the caller
-        need not spend it).
-        """
-        try:
-            if kill:
-                self.proc.kill()
-            self._to.close()
-        except OSError:
-            pass
-        if wait:
-            self._reap()
-        else:
-            self.reaper = threading.Thread(target=self._reap, daemon=True, name="umkm-alloc-reap")
-            self.reaper.start()
-
-    def _reap(self) -> None:
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._from.close()
-
-
-class _Pool:
-    """The process's worker processes, started on demand and kept for later stages."""
-
-    def __init__(self) -> None:
-        self._workers: list[_Worker] = []
-        self._ending: list[_Worker] = []  # let go without waiting (shutdown(wait=False))
-        self._lock = threading.Lock()
-        self._atexit = False
-        self._owner = os.getpid()
-
-    def start(self, n: int) -> list[_Worker]:
-        """Make sure ``n`` live workers exist; return them."""
-        with self._lock:
-            if os.getpid() != self._owner:  # a forked child: the workers are its parent's
-                self._workers, self._owner = [], os.getpid()
-            for w in [w for w in self._workers if w.broken or w.proc.poll() is not None]:
-                w.close(kill=True)
-                self._workers.remove(w)
-            while len(self._workers) < n:
-                self._workers.append(_Worker())
-            if not self._atexit:
-                atexit.register(self.shutdown)
-                self._atexit = True
-            return self._workers[:n]
-
-    def alive(self) -> bool:
-        """Whether worker processes are up (started by :func:`warm_up` or an earlier map)."""
-        with self._lock:
-            return any(w.proc.poll() is None for w in self._workers)
-
-    def lease(self, n: int) -> _Lease:
-        """Return ``n`` workers for one map (a context manager); kill them on an interrupt."""
-        return _Lease(self, self.start(n))
-
-    def shutdown(self, *, kill: bool = False, wait: bool = True) -> None:
-        """End every worker (at exit, or after an interrupt with ``kill``).
-
-        With ``wait``, also wait for the workers an earlier ``wait=False`` let go: a process
-        counts its children's CPU time only once it has waited for them.
-        """
-        with self._lock:
-            workers, self._workers = self._workers, []
-            if wait:
-                ending, self._ending = self._ending, []
-            else:  # keep those still ending (a long-lived process does not collect them)
-                alive = [w for w in self._ending if w.reaper is None or w.reaper.is_alive()]
-                ending, self._ending = [], [*alive, *workers]
-        for w in workers:
-            w.close(kill=kill, wait=wait)
-        for w in ending:
-            if w.reaper is not None:
-                w.reaper.join()
-
-
-class _Lease:
-    def __init__(self, pool: _Pool, leased: list[_Worker]) -> None:
-        self.pool, self.leased = pool, leased
-
-    def __enter__(self) -> list[_Worker]:
-        return self.leased
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        if kind is not None and not (isinstance(kind, type) and issubclass(kind, Exception)):
-            self.pool.shutdown(kill=True)  # KeyboardInterrupt, SystemExit: no stray workers
-
-
-_POOL = _Pool()
-#: Held by the :func:`process_map` that uses the workers; a map from another thread meanwhile
-#: runs in its own thread instead of waiting.
-_MAPPING = threading.Lock()
-
-
 def warm_up(jobs: int | None) -> None:
     """Start the worker processes now, when a run will probably need them.
 
-    The workers import :data:`PRELOAD` while the caller goes on, and the first
-    :func:`process_map` finds them ready. Does nothing with one worker.
+    The workers import :data:`~umkm_alloc.processes.PRELOAD` while the caller goes on, and
+    the first :func:`process_map` finds them ready. Does nothing with one worker.
 
     Parameters
     ----------
@@ -475,7 +316,7 @@ def warm_up(jobs: int | None) -> None:
     """
     n = workers(jobs)
     if n >= 2:
-        _POOL.start(n)
+        POOL.start(n)
 
 
 def warm_up_for(inputs: Sequence[str | os.PathLike[str]], jobs: int | None) -> None:
@@ -509,45 +350,4 @@ def shutdown(*, wait: bool = True) -> None:
         Wait until they have ended; ``False``: a background thread waits for them (they end
         within a tenth of a second, their input closed).
     """
-    _POOL.shutdown(wait=wait)
-
-
-def _serve() -> None:  # pragma: no cover - runs in the worker processes
-    """Run the worker's loop: import :data:`PRELOAD`, then serve until the input closes.
-
-    Results go to a private copy of standard output; the task's own prints go to standard
-    error, so they cannot garble the results. Ctrl-C is the main process's to handle (it
-    ends the workers), so the worker ignores it.
-    """
-    import importlib
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    for name in PRELOAD:
-        importlib.import_module(name)
-    source = sys.stdin.buffer
-    while True:
-        try:
-            fn, task = pickle.load(source)
-        except EOFError:
-            return
-        try:
-            reply: tuple[bool, Any] = (True, fn(task))
-        except Exception as exc:
-            import traceback
-
-            exc.add_note("in a worker process:\n" + traceback.format_exc().rstrip())
-            reply = (False, _picklable(exc))
-        pickle.dump(reply, out, protocol=pickle.HIGHEST_PROTOCOL)
-        out.flush()
-
-
-def _picklable(exc: Exception) -> Exception:
-    """Return the exception when it survives pickling, else a RuntimeError with its text."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-    return exc
+    POOL.shutdown(wait=wait)

@@ -133,8 +133,7 @@ class AllocationStream:
     ) -> None:
         self.supply = _integral("supply", supply)
         self.demand = _integral("demand", demand)
-        if (self.supply < 0).any() or (self.demand < 0).any():
-            raise ValueError("supply and demand must be >= 0")
+        _check_rows(self.supply, self.demand)
         self._stream = TaskStream(solve_batch, jobs=jobs, parallel=parallel)
         self._groups: list[tuple[int, list[np.ndarray]]] = []
 
@@ -157,7 +156,7 @@ class AllocationStream:
         """
         arc_from, arc_to = _integral("arc_from", arc_from), _integral("arc_to", arc_to)
         arc_km = np.asarray(arc_km, dtype=float)
-        _check(self.supply, self.demand, arc_from, arc_to, arc_km)
+        _check_arcs(len(self.supply), len(self.demand), arc_from, arc_to, arc_km)
         if len(arc_from) == 0:
             self._groups.append((0, []))
             return
@@ -351,15 +350,26 @@ def _check(
     arc_to: np.ndarray,
     arc_km: np.ndarray,
 ) -> None:
+    """Check a whole network: its rows and its arcs."""
+    _check_rows(supply, demand)
+    _check_arcs(len(supply), len(demand), arc_from, arc_to, arc_km)
+
+
+def _check_rows(supply: np.ndarray, demand: np.ndarray) -> None:
     if (supply < 0).any() or (demand < 0).any():
         raise ValueError("supply and demand must be >= 0")
+
+
+def _check_arcs(
+    n_supply: int, n_demand: int, arc_from: np.ndarray, arc_to: np.ndarray, arc_km: np.ndarray
+) -> None:
     if not (len(arc_from) == len(arc_to) == len(arc_km)):
         raise ValueError("arc arrays differ in length")
     if len(arc_from) and (
         arc_from.min() < 0
-        or arc_from.max() >= len(supply)
+        or arc_from.max() >= n_supply
         or arc_to.min() < 0
-        or arc_to.max() >= len(demand)
+        or arc_to.max() >= n_demand
     ):
         raise ValueError("arc endpoints out of range")
     if len(arc_km) and (not np.isfinite(arc_km).all() or (arc_km < 0).any()):

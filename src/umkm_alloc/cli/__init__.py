@@ -74,7 +74,7 @@ def main() -> None:
     """
     import os
 
-    from umkm_alloc.parallel import WORKER_ENV
+    from umkm_alloc.processes import WORKER_ENV
 
     for name, value in WORKER_ENV.items():
         os.environ.setdefault(name, value)

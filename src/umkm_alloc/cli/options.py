@@ -296,14 +296,6 @@ MaxDayHours = Annotated[
         show_default=False,
     ),
 ]
-Jobs = Annotated[
-    int | None,
-    typer.Option(
-        "--jobs",
-        help="Worker processes at most; never changes the output [one per core].",
-        show_default=False,
-    ),
-]
 Objective = Annotated[
     str | None,
     typer.Option(
