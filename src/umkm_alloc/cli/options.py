@@ -39,7 +39,8 @@ def collect(params: Mapping[str, Any], **fixed: Any) -> tuple[AssignConfig, Outp
     from umkm_alloc.config import ASSIGN_KEYS, resolve_assign
 
     given = {name: value for name, value in params.items() if name in ASSIGN_KEYS}
-    return resolve_assign({**given, **fixed}, config_file=params.get("config"))
+    config = params.get("config")  # ctx.params holds the command line's text for a path
+    return resolve_assign({**given, **fixed}, config_file=None if config is None else Path(config))
 
 
 #: Options that only shape the delivery trips of ``--routes``.
