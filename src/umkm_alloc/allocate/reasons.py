@@ -134,11 +134,7 @@ def _nearest(
         if not len(c_pos):
             continue
         c_points, g_points = other_points.take(c_pos), points.take(g_pos)
-        c_pts, g_pts = c_points.shapely(), g_points.shapely()
-        tree = shapely.STRtree(c_pts)
-        first = tree.nearest(g_pts)
-        reach = shapely.distance(g_pts, c_pts[first]) * 1.05 + 1e-9
-        gi, ci = tree.query(g_pts, predicate="dwithin", distance=reach)
+        gi, ci = _within_nearest(g_points, c_points)
         km = g_points.take(gi).geodesic_km(c_points.take(ci)) * factor
         order = np.lexsort((ranks[c_pos[ci]], km, gi))
         gi, ci, km = gi[order], ci[order], km[order]
@@ -148,6 +144,30 @@ def _nearest(
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, float)
     row, other, km = (np.concatenate(part) for part in zip(*found, strict=True))
     return row, other, km
+
+
+#: Up to this many (row, other) pairs a product's search measures every pair in degrees
+#: instead of building shapely points and a tree (a run has few far rows: 210 on banten).
+_DENSE_PAIRS = 2_000_000
+
+
+def _within_nearest(points: Points, others: Points) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (point, other) within 1.05 x each point's nearest other, in degree space.
+
+    The geodesic nearest lies among them (a degree of longitude is never shorter than 0.95 of
+    one of latitude within Indonesia's latitudes). Few points against many others are measured
+    densely, the same arithmetic as GEOS's distance, so both ways find the same pairs.
+    """
+    if len(points.lon) * len(others.lon) > _DENSE_PAIRS:
+        c_pts, g_pts = others.shapely(), points.shapely()
+        tree = shapely.STRtree(c_pts)
+        reach = shapely.distance(g_pts, c_pts[tree.nearest(g_pts)]) * 1.05 + 1e-9
+        return tree.query(g_pts, predicate="dwithin", distance=reach)
+    dx = points.lon[:, None] - others.lon[None, :]
+    dy = points.lat[:, None] - others.lat[None, :]
+    degrees = np.sqrt(dx * dx + dy * dy)
+    reach = degrees.min(axis=1) * 1.05 + 1e-9
+    return np.nonzero(degrees <= reach[:, None])
 
 
 def _pair(row: int, other: int, side: str) -> tuple[int, int]:
