@@ -192,8 +192,46 @@ def test_warm_up_for_starts_workers_only_for_large_inputs(always_parallel, tmp_p
     parallel.warm_up_for([small, large], jobs=1)  # one job: nothing to start
     assert processes.POOL._workers == []
     parallel.warm_up_for([small, large], jobs=2)
+    if processes.POOL.starter is not None:  # no spare core: the second starts after the first
+        processes.POOL.starter.join(timeout=30)
     assert len(processes.POOL._workers) == 2
     parallel.shutdown()
+
+
+def test_a_staggered_start_starts_the_rest_once_the_first_are_ready() -> None:
+    pool = processes.Pool()
+    pool.start_after(1, 2)
+    assert len(pool._workers) == 1
+    first = pool._workers[0]
+    assert pool.starter is not None
+    pool.starter.join(timeout=30)
+    assert len(pool._workers) == 2 and first._ready  # started once the first was ready
+    assert pool._workers[0] is first
+    # the workers serve as usual (the first one's ready message is not taken for a reply)
+    assert [w.call(square, 3) for w in pool._workers] == [9, 9]
+    pool.shutdown()
+
+
+def test_a_shutdown_cancels_a_pending_staggered_start() -> None:
+    pool = processes.Pool()
+    pool.start_after(1, 3)
+    first = pool._workers[0]
+    pool.shutdown()
+    assert pool.starter is not None
+    pool.starter.join(timeout=30)
+    assert pool._workers == [] and first.proc.returncode == 0
+
+
+def test_a_staggered_start_cancelled_after_the_first_is_ready_starts_nothing() -> None:
+    pool = processes.Pool()
+    pool.start_after(1, 2)
+    first = pool._workers[0]
+    with pool._lock:  # the pending start, once the first is ready, waits for the pool
+        assert first.wait_ready()
+        pool._generation += 1  # what a shutdown does before it ends the workers
+    pool.starter.join(timeout=30)
+    assert pool._workers == [first]
+    pool.shutdown()
 
 
 def test_shutdown_without_waiting_ends_the_workers_and_a_later_shutdown_waits(

@@ -1,13 +1,13 @@
 """The worker processes: fresh interpreters fed ``(function, task)`` messages through pipes.
 
-A worker is a fresh interpreter (``python -c``) that imports :data:`PRELOAD` and then runs
-the messages it reads from its standard input, answering on a private copy of its standard
-output. Workers are neither forked from the main process (a fork of a 1 GB process shows up
-at full size in every resident-memory measure, and is unsafe while other threads hold locks)
-nor started through :mod:`multiprocessing` (whose spawn and fork-server workers import the
-caller's main module again, which re-runs a user's script that lacks
-``if __name__ == "__main__"``). :data:`POOL` keeps them for the life of the process, so
-later stages reuse them; they end when the main process does (their pipe closes).
+A worker is a fresh interpreter (``python -c``) that imports :data:`PRELOAD`, says it is
+ready, and then runs the messages it reads from its standard input, answering on a private
+copy of its standard output. Workers are neither forked from the main process (a fork of a
+1 GB process shows up at full size in every resident-memory measure, and is unsafe while
+other threads hold locks) nor started through :mod:`multiprocessing` (whose spawn and
+fork-server workers import the caller's main module again, which re-runs a user's script
+that lacks ``if __name__ == "__main__"``). :data:`POOL` keeps them for the life of the
+process, so later stages reuse them; they end when the main process does (their pipe closes).
 
 This module is the mechanism; :mod:`umkm_alloc.parallel` decides when and how many.
 """
@@ -38,6 +38,8 @@ PRELOAD = (
 #: pool of its own per process at numpy's import, 0.1 s of CPU each that competes with the
 #: main process's start on a small machine. A value the user set is kept.
 WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1"}
+#: What a worker sends once it has imported :data:`PRELOAD`, before any reply.
+_READY = "ready"
 #: How a worker process starts: set its module path, import the worker loop, serve.
 _BOOT = (
     "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
@@ -63,12 +65,30 @@ class Worker:
         pickle.dump(list(sys.path), self._to)
         self._to.flush()
         self.broken = False
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
+    def wait_ready(self) -> bool:
+        """Wait until the worker has imported :data:`PRELOAD`; ``False`` if it ended first."""
+        try:
+            self._await_ready()
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):  # ended, or closed
+            return False
+        return True
+
+    def _await_ready(self) -> None:
+        with self._ready_lock:
+            if not self._ready:
+                if pickle.load(self._from) != _READY:
+                    raise pickle.UnpicklingError("a worker process did not say it was ready")
+                self._ready = True
 
     def call(self, fn: Callable[[T], R], task: T) -> R:
         """Run ``fn(task)`` in the worker; return its result or raise its exception."""
         try:
             pickle.dump((fn, task), self._to, protocol=pickle.HIGHEST_PROTOCOL)
             self._to.flush()
+            self._await_ready()
             ok, value = pickle.load(self._from)
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
             self.broken = True
@@ -117,21 +137,49 @@ class Pool:
         self._lock = threading.Lock()
         self._atexit = False
         self._owner = os.getpid()
+        self._generation = 0  # a shutdown cancels the starts still pending (start_after)
+        self.starter: threading.Thread | None = None
+
+    def start_after(self, first: int, n: int) -> None:
+        """Start ``first`` workers now and the rest up to ``n`` once those are ready.
+
+        On a machine with no spare core the workers' own start (an interpreter, numpy and
+        OR-Tools) competes with the caller's; started one after another they take the core
+        the caller does not use. A :meth:`start` or :meth:`lease` meanwhile starts the rest
+        at once; a :meth:`shutdown` cancels them.
+        """
+        early = self.start(first)
+        if n <= first:
+            return
+        generation = self._generation
+
+        def rest() -> None:
+            for worker in early:
+                worker.wait_ready()
+            with self._lock:
+                if generation == self._generation:
+                    self._start(n)
+
+        self.starter = threading.Thread(target=rest, daemon=True, name="umkm-alloc-start")
+        self.starter.start()
 
     def start(self, n: int) -> list[Worker]:
         """Make sure ``n`` live workers exist; return them."""
         with self._lock:
-            if os.getpid() != self._owner:  # a forked child: the workers are its parent's
-                self._workers, self._owner = [], os.getpid()
-            for w in [w for w in self._workers if w.broken or w.proc.poll() is not None]:
-                w.close(kill=True)
-                self._workers.remove(w)
-            while len(self._workers) < n:
-                self._workers.append(Worker())
-            if not self._atexit:
-                atexit.register(self.shutdown)
-                self._atexit = True
-            return self._workers[:n]
+            return self._start(n)
+
+    def _start(self, n: int) -> list[Worker]:
+        if os.getpid() != self._owner:  # a forked child: the workers are its parent's
+            self._workers, self._owner = [], os.getpid()
+        for w in [w for w in self._workers if w.broken or w.proc.poll() is not None]:
+            w.close(kill=True)
+            self._workers.remove(w)
+        while len(self._workers) < n:
+            self._workers.append(Worker())
+        if not self._atexit:
+            atexit.register(self.shutdown)
+            self._atexit = True
+        return self._workers[:n]
 
     def alive(self) -> bool:
         """Whether worker processes are up (started by :func:`warm_up` or an earlier map)."""
@@ -149,6 +197,7 @@ class Pool:
         counts its children's CPU time only once it has waited for them.
         """
         with self._lock:
+            self._generation += 1
             workers, self._workers = self._workers, []
             if wait:
                 ending, self._ending = self._ending, []
@@ -197,6 +246,8 @@ def _serve() -> None:  # pragma: no cover - runs in the worker processes
     os.dup2(2, 1)
     for name in PRELOAD:
         importlib.import_module(name)
+    pickle.dump(_READY, out)
+    out.flush()
     source = sys.stdin.buffer
     while True:
         try:
