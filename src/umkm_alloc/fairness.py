@@ -22,6 +22,7 @@ from umkm_alloc.allocate.fair_figures import (
     per_umkm,
     umkm_index,
 )
+from umkm_alloc.allocate.fair_figures import unit_km as flow_km
 from umkm_alloc.labels import labels
 from umkm_alloc.rules.model import ELIGIBLE
 
@@ -100,7 +101,7 @@ def fairness(result: Result, *, unit_km: float) -> Fairness:
     parameter: dict[str, Any] = {}
     if run is not None:
         km = np.round(eligible["km"].to_numpy(dtype=float), 3)
-        efficient_km = float(np.dot(run.efficient_flow.astype(float), km))
+        efficient_km = flow_km(run.efficient_flow, km)
         parameter = _parameter(run.mode, run.solution.detail, run.solution.choice)
     figures = fairness_figures(totals, unit_km=unit_km, unit_km_efficient=efficient_km)
     lonely = [u for u in figures.no_store_in_reach if totals.capacity[u] > 0]

@@ -641,3 +641,30 @@ def test_why_not_more_names_a_producer_no_better_off(inst: Instance) -> None:
         if limit.blocker is not None:
             b = limit.blocker
             assert (got[b] - 1) / cap[b] <= (got[u] + 1) / cap[u] + 1e-12
+
+
+def test_unit_km_and_gini_do_not_depend_on_the_blas_threads() -> None:
+    """A library caller's BLAS runs a thread per core; the figures must not change with it
+    (``np.dot`` of 10^6 floats did in its last digit)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from umkm_alloc.allocate.fair_figures import gini, unit_km\n"
+        "rng = np.random.default_rng(7)\n"
+        "flow, km = rng.integers(0, 50, 10**6), rng.uniform(0, 20, 10**6)\n"
+        "print(repr(unit_km(flow, km)), repr(gini(km)))\n"
+    )
+    out = {
+        threads: subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads},
+        ).stdout
+        for threads in ("1", "2", "4")
+    }
+    assert out["1"] == out["2"] == out["4"], out

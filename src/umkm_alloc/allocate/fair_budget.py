@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from umkm_alloc.allocate.fair import FairSolution, Problem, _fair_flow
+from umkm_alloc.allocate.fair_figures import unit_km
 from umkm_alloc.allocate.fair_flow import Graph, Network
 from umkm_alloc.allocate.fair_levels import Levels
 from umkm_alloc.allocate.solve import solve_allocation
@@ -322,4 +323,4 @@ def _quadratic(g: Graph, flow: np.ndarray) -> float:
 
 
 def _unit_km(g: Graph, flow: np.ndarray) -> float:
-    return float(np.dot(flow.astype(float), g.arc_km))
+    return unit_km(flow, g.arc_km)

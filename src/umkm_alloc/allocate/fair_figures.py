@@ -201,13 +201,19 @@ def gini(values: np.ndarray) -> float:
     n, total = len(x), float(x.sum())
     if n == 0 or total == 0:
         return 0.0
-    rank = np.arange(1, n + 1)
-    return float((2 * np.dot(rank, x)) / (n * total) - (n + 1) / n)
+    rank = np.arange(1, n + 1, dtype=float)
+    return float((2 * np.sum(rank * x)) / (n * total) - (n + 1) / n)
 
 
 def unit_km(flow: np.ndarray, km: np.ndarray) -> float:
-    """Total unit-kilometres of a flow."""
-    return float(np.dot(np.asarray(flow, dtype=float), np.asarray(km, dtype=float)))
+    """Total unit-kilometres of a flow.
+
+    A sum of products (numpy's pairwise sum), not ``np.dot``: BLAS splits a long dot product
+    over its threads, so its last digit depended on the cores of the machine (250034.44809163542
+    with one thread, ...636 with two) for a program that calls :func:`umkm_alloc.assign`
+    without the CLI's single BLAS thread; the same holds for :func:`gini`.
+    """
+    return float(np.sum(np.asarray(flow, dtype=float) * np.asarray(km, dtype=float)))
 
 
 def why_not_more(
