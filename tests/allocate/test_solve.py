@@ -168,7 +168,10 @@ def test_deterministic_and_order_independent(inst: Instance, data: st.DataObject
     sol = solve(other)
     assert_feasible(other, sol.flow)
     assert sol.units == first.units
-    assert abs(unit_km(sol.flow, other.arc_km) - unit_km(first.flow, inst.arc_km)) <= 1e-6
+    # both are optimal to within a cost unit per unit of flow (the solver's integer costs:
+    # a pair 0.1 mm long costs 0 at millimetre costs, so another order may take it instead)
+    slack = sol.units / sol.cost_scale + 1e-9
+    assert abs(unit_km(sol.flow, other.arc_km) - unit_km(first.flow, inst.arc_km)) <= slack
 
 
 def _inst(supply, demand, arcs) -> Instance:
