@@ -184,6 +184,14 @@ def test_terminal_shows_trips_km_hours_and_the_longest_days(job, tmp_path, route
     assert shown == [d["producer_id"] for d in summary["longest_days"]]
 
 
+def test_trips_without_an_out_dir_say_where_their_tables_go(job, tmp_path):
+    hint = "the trips' tables (routes.csv, route_items.csv, trips.csv) are written with --out-dir"
+    shown = run("assign", *job, "--routes", "-o", tmp_path / "a.csv")
+    assert shown.exit_code == 0, shown.stderr
+    assert "Delivery trips" in shown.stderr and shown.stderr.splitlines()[-1] == hint
+    assert hint not in assign(job, tmp_path / "out", "--routes").stderr
+
+
 # ------------------------------------------------------------------ options, determinism
 
 

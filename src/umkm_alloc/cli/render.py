@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from rich import box
 from rich.console import Console
@@ -33,6 +35,8 @@ _TERMINAL_LABELS = {
         "unmet_by_reason": "Unmet demand by reason",
         "unused_by_reason": "Unused supply by reason",
         "top_unmet": "Stores with the most unmet demand",
+        "trip_tables": "the trips' tables (routes.csv, route_items.csv, trips.csv) are written "
+        "with --out-dir",
     },
     "id": {
         "ordered": ("dipesan", "unit dipesan toko"),
@@ -46,6 +50,8 @@ _TERMINAL_LABELS = {
         "unmet_by_reason": "Permintaan tak terpenuhi menurut alasan",
         "unused_by_reason": "Kapasitas tak terpakai menurut alasan",
         "top_unmet": "Toko dengan permintaan tak terpenuhi terbanyak",
+        "trip_tables": "tabel perjalanan (routes.csv, route_items.csv, trips.csv) ditulis "
+        "dengan --out-dir",
     },
 }
 _TOP_STORES = 10
@@ -114,6 +120,8 @@ def render_assign(
         times = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
         console.print(f"[dim]timings: {times}[/dim]")
     console.print("written: " + escape(", ".join(written)))
+    if s.routes is not None and not any(Path(w).name == "routes.csv" for w in written):
+        console.print(f"[dim]{escape(t['trip_tables'])}[/dim]")
 
 
 def _zone_table(rows: tuple[ZoneRow, ...], title: str, lang: str) -> Table:
