@@ -5,7 +5,8 @@ use) bounds both. Which one a stage uses depends on whether its work holds Pytho
 interpreter lock (measured, see ``benchmarks/README.md``):
 
 * :func:`thread_map` for work that releases it: numpy arithmetic, scipy's ``cKDTree``
-  (the per-product candidate searches). Threads cost nothing to start and share memory.
+  (the per-product candidate searches; shapely's STRtree, which searches the small products,
+  mostly holds it). Threads cost nothing to start and share memory.
 * :func:`process_map` for work that holds it: OR-Tools' ``SimpleMinCostFlow`` solves with
   the lock held, and so does pure-Python planning.
 

@@ -138,6 +138,7 @@ class Pool:
         self._atexit = False
         self._owner = os.getpid()
         self._generation = 0  # a shutdown cancels the starts still pending (start_after)
+        self._pending: int | None = None  # the generation of the start pending, if any
         self.starter: threading.Thread | None = None
 
     def start_after(self, first: int, n: int) -> None:
@@ -148,10 +149,12 @@ class Pool:
         the caller does not use. A :meth:`start` or :meth:`lease` meanwhile starts the rest
         at once; a :meth:`shutdown` cancels them.
         """
-        early = self.start(first)
-        if n <= first:
-            return
-        generation = self._generation
+        with self._lock:
+            early = self._start(first)
+            generation = self._generation  # a shutdown from here on cancels the rest
+            if n <= first or self._pending == generation:
+                return  # one pending start is enough (the CLI and the pipeline both warm up)
+            self._pending = generation
 
         def rest() -> None:
             for worker in early:
@@ -159,6 +162,8 @@ class Pool:
             with self._lock:
                 if generation == self._generation:
                     self._start(n)
+                if self._pending == generation:
+                    self._pending = None
 
         self.starter = threading.Thread(target=rest, daemon=True, name="umkm-alloc-start")
         self.starter.start()

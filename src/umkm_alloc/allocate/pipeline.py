@@ -201,12 +201,7 @@ def _assign(config: AssignConfig, progress: Progress | None) -> Result:
     with timed("solve", timings, lambda _stage: None):  # the rest of the stage
         cost_scale = min((g.cost_scale for g in solved), default=COST_SCALE)
         for group, solution in zip(groups, solved, strict=True):  # each pair's flow
-            code = group[4]
-            flow = solution.flow  # every pair eligible: the solve's own array
-            if len(flow) != len(code):
-                flow = np.zeros(len(code), dtype=np.int64)
-                flow[code == ELIGIBLE] = solution.flow
-            group.append(flow)
+            group.append(_on_every_pair(solution.flow, group[4]))
         del solved
         arcs = arcs_table(groups)  # with the flow
         flow = arcs["flow"].to_numpy()
@@ -224,11 +219,7 @@ def _assign(config: AssignConfig, progress: Progress | None) -> Result:
         # they end by themselves once told, no need to wait here
         parallel.shutdown(wait=False)
         if fair is not None:
-            chosen = fair.solution.flow
-            flow = chosen if every else np.zeros(len(arcs), dtype=np.int64)
-            if not every:
-                flow[eligible] = chosen
-            arcs["flow"] = flow
+            arcs["flow"] = _on_every_pair(fair.solution.flow, arcs["code"].to_numpy())
     with timed("tabulate", timings, note):
         producers["allocated"] = _sum_by(arcs, "p", len(producers))
         stores["allocated"] = _sum_by(arcs, "s", len(stores))
@@ -284,6 +275,18 @@ def _solve_fair(
         min_order=config.min_order,
         fairness_budget=config.fairness_budget,
     )
+
+
+def _on_every_pair(flow: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Return the flow of the eligible pairs (``code`` 0) on every pair, 0 on the others.
+
+    When every pair is eligible the solve's own array is returned (no copy).
+    """
+    if len(flow) == len(code):
+        return flow
+    out = np.zeros(len(code), dtype=np.int64)
+    out[code == ELIGIBLE] = flow
+    return out
 
 
 def _sum_by(arcs: pd.DataFrame, col: str, n: int) -> np.ndarray:
