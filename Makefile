@@ -38,7 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts examples benchmarks
 	$(BIN)/ruff format --check src tests scripts examples benchmarks
 
-# Every scenario up to national-1m (about 10 minutes on 2 cores); bench-quick skips national-1m.
+# Every scenario up to national-1m (10-17 minutes on 2 cores); bench-quick skips national-1m.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
